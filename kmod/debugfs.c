@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/khugehog/: control, latencies, summary, status.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "khugehog.h"
+
+#define KHH_CONTROL_MAX 128
+
+static struct dentry *khh_dir;
+
+static const char * const khh_state_names[] = {
+	[KHH_IDLE]	= "idle",
+	[KHH_RUNNING]	= "running",
+	[KHH_DONE]	= "done",
+};
+
+static const char * const khh_stop_names[] = {
+	[KHH_STOP_NONE]		= "none",
+	[KHH_STOP_FAILURE]	= "failure",
+	[KHH_STOP_COUNT]	= "count",
+	[KHH_STOP_ABORTED]	= "aborted",
+};
+
+/* "start" arguments: order=N gfp=NAME count=N, each optional, any order. */
+static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
+{
+	char *tok, *val;
+	int ret;
+
+	while ((tok = strsep(&args, " \t")) != NULL) {
+		if (!*tok)
+			continue;
+		val = strchr(tok, '=');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		if (!strcmp(tok, "order")) {
+			ret = kstrtouint(val, 0, &cfg->order);
+			if (ret)
+				return ret;
+		} else if (!strcmp(tok, "gfp")) {
+			cfg->gfp = khh_gfp_preset_find(val);
+			if (!cfg->gfp)
+				return -EINVAL;
+		} else if (!strcmp(tok, "count")) {
+			ret = kstrtoul(val, 0, &cfg->count);
+			if (ret)
+				return ret;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (cfg->order >= KHH_NR_ORDERS || cfg->count > khh_max_count(cfg->order))
+		return -EINVAL;
+	return 0;
+}
+
+static int khh_control_exec(char *cmd)
+{
+	struct khh_run_cfg cfg = khh_default_cfg;
+	char *verb;
+	int ret;
+
+	verb = strsep(&cmd, " \t");
+	if (!strcmp(verb, "start")) {
+		ret = khh_parse_start(cmd, &cfg);
+		return ret ? ret : khh_run_start(&cfg);
+	}
+	if (cmd && *cmd)
+		return -EINVAL;
+	if (!strcmp(verb, "release"))
+		return khh_run_release();
+	if (!strcmp(verb, "abort")) {
+		khh_run_abort();
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static ssize_t khh_control_write(struct file *file, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	char *buf;
+	int ret;
+
+	if (!len || len > KHH_CONTROL_MAX)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	ret = khh_control_exec(strim(buf));
+	kfree(buf);
+	return ret ? ret : len;
+}
+
+static const char khh_control_usage[] =
+	"start [order=N] [gfp=kernel|transhuge_light|transhuge_retry] [count=N]\n"
+	"release\n"
+	"abort\n";
+
+/* Reading the control file tells what it accepts. */
+static ssize_t khh_control_read(struct file *file, char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	return simple_read_from_buffer(ubuf, len, ppos, khh_control_usage,
+				       sizeof(khh_control_usage) - 1);
+}
+
+static const struct file_operations khh_control_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.read	= khh_control_read,
+	.write	= khh_control_write,
+	.llseek	= noop_llseek,
+};
+
+/*
+ * One line per attempt: index, latency in ns, success, pfn.  Readable
+ * while a run is in progress: it shows the attempts finished so far.
+ */
+static void *khh_latencies_start(struct seq_file *m, loff_t *pos)
+{
+	mutex_lock(&khh.lock);
+	return *pos < khh_samples_done(&khh.run) ? pos : NULL;
+}
+
+static void *khh_latencies_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	(*pos)++;
+	return *pos < khh_samples_done(&khh.run) ? pos : NULL;
+}
+
+static void khh_latencies_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&khh.lock);
+}
+
+static int khh_latencies_show(struct seq_file *m, void *v)
+{
+	loff_t i = *(loff_t *)v;
+	const struct khh_sample *s = &khh.run.samples[i];
+
+	seq_printf(m, "%lld %llu %d %lu\n", i, s->latency_ns, s->pfn != 0,
+		   s->pfn);
+	return 0;
+}
+
+static const struct seq_operations khh_latencies_sops = {
+	.start	= khh_latencies_start,
+	.next	= khh_latencies_next,
+	.stop	= khh_latencies_stop,
+	.show	= khh_latencies_show,
+};
+DEFINE_SEQ_ATTRIBUTE(khh_latencies);
+
+static void khh_show_cfg(struct seq_file *m, const struct khh_run_cfg *cfg,
+			 const char *prefix)
+{
+	seq_printf(m, "%sorder %u\n", prefix, cfg->order);
+	seq_printf(m, "%sgfp %s\n", prefix, cfg->gfp->name);
+	seq_printf(m, "%sgfp_flags %#x\n", prefix,
+		   (__force unsigned int)(cfg->gfp->gfp | __GFP_NOWARN));
+	seq_printf(m, "%scount %lu\n", prefix, cfg->count);
+}
+
+static int khh_summary_show(struct seq_file *m, void *v)
+{
+	const struct khh_run *run = &khh.run;
+	const struct khh_latency_stats *st = &run->stats;
+
+	mutex_lock(&khh.lock);
+	seq_printf(m, "state %s\n", khh_state_names[khh.state]);
+	if (khh.state != KHH_DONE)
+		goto out_unlock;
+	khh_show_cfg(m, &run->cfg, "");
+	seq_printf(m, "attempts %lu\n", run->nr);
+	seq_printf(m, "allocated %lu\n", run->successes);
+	seq_printf(m, "failed %lu\n", run->failures);
+	seq_printf(m, "held %lu\n", run->allocated);
+	seq_printf(m, "stop_reason %s\n", khh_stop_names[run->stop]);
+	seq_printf(m, "free_kib_before %lu\n", run->free_kib_before);
+	seq_printf(m, "free_kib_after %lu\n", run->free_kib_after);
+	seq_printf(m, "duration_ns %llu\n", run->duration_ns);
+	seq_printf(m, "timer_overhead_ns %llu\n", run->timer_overhead_ns);
+	seq_printf(m, "min_ns %llu\n", st->min_ns);
+	seq_printf(m, "max_ns %llu\n", st->max_ns);
+	seq_printf(m, "mean_ns %llu\n", st->mean_ns);
+	seq_printf(m, "p50_ns %llu\n", st->p50_ns);
+	seq_printf(m, "p90_ns %llu\n", st->p90_ns);
+	seq_printf(m, "p99_ns %llu\n", st->p99_ns);
+	seq_printf(m, "p999_ns %llu\n", st->p999_ns);
+out_unlock:
+	mutex_unlock(&khh.lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(khh_summary);
+
+static int khh_status_show(struct seq_file *m, void *v)
+{
+	const struct khh_run *run = &khh.run;
+	unsigned long held;
+
+	mutex_lock(&khh.lock);
+	held = READ_ONCE(run->allocated);
+	seq_printf(m, "state %s\n", khh_state_names[khh.state]);
+	seq_printf(m, "attempts %lu\n", khh_samples_done(run));
+	seq_printf(m, "held_pages %lu\n", held);
+	seq_printf(m, "held_kib %lu\n",
+		   held << (run->cfg.order + PAGE_SHIFT - 10));
+	seq_printf(m, "runs %lu\n", khh.runs_done);
+	khh_show_cfg(m, &khh_default_cfg, "default_");
+	mutex_unlock(&khh.lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(khh_status);
+
+/* debugfs failures are not fatal, and not checked, by kernel convention. */
+void khh_debugfs_init(void)
+{
+	khh_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("control", 0600, khh_dir, NULL, &khh_control_fops);
+	debugfs_create_file("latencies", 0444, khh_dir, NULL,
+			    &khh_latencies_fops);
+	debugfs_create_file("summary", 0444, khh_dir, NULL, &khh_summary_fops);
+	debugfs_create_file("status", 0444, khh_dir, NULL, &khh_status_fops);
+}
+
+/* Waits for the files' users, so no control write runs after this. */
+void khh_debugfs_exit(void)
+{
+	debugfs_remove_recursive(khh_dir);
+}

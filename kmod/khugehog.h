@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * khugehog: measure how long the page allocator takes to hand out
+ * high-order (by default order-9, 2 MiB) pages.
+ */
+#ifndef KHUGEHOG_H
+#define KHUGEHOG_H
+
+#include <linux/atomic.h>
+#include <asm/barrier.h>
+#include <linux/gfp.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+/* Number of buddy orders; MAX_ORDER changed meaning and name after 6.1. */
+#define KHH_NR_ORDERS ARRAY_SIZE(((struct zone *)NULL)->free_area)
+
+struct khh_gfp_preset {
+	const char *name;
+	gfp_t gfp;
+};
+
+extern const struct khh_gfp_preset khh_gfp_presets[];
+extern const unsigned int khh_nr_gfp_presets;
+
+const struct khh_gfp_preset *khh_gfp_preset_find(const char *name);
+
+/* One allocation attempt: pfn is 0 when the attempt failed. */
+struct khh_sample {
+	u64 latency_ns;
+	unsigned long pfn;
+};
+
+struct khh_run_cfg {
+	unsigned int order;
+	const struct khh_gfp_preset *gfp;
+	unsigned long count;	/* attempts at most; 0: until the first failure */
+};
+
+enum khh_state {
+	KHH_IDLE,		/* no run yet */
+	KHH_RUNNING,
+	KHH_DONE,
+};
+
+enum khh_stop {
+	KHH_STOP_NONE,
+	KHH_STOP_FAILURE,	/* an allocation failed */
+	KHH_STOP_COUNT,		/* the requested count was reached */
+	KHH_STOP_ABORTED,	/* abort written, or module unloading */
+};
+
+struct khh_latency_stats {
+	u64 min_ns, max_ns, mean_ns;
+	u64 p50_ns, p90_ns, p99_ns, p999_ns;
+};
+
+struct khh_run {
+	struct khh_run_cfg cfg;
+	struct khh_sample *samples;
+	unsigned long capacity;
+	unsigned long nr;		/* samples written; smp_store_release */
+	unsigned long allocated;	/* successful samples not yet released */
+	unsigned long successes;
+	unsigned long failures;
+	enum khh_stop stop;
+	u64 duration_ns;
+	u64 timer_overhead_ns;
+	unsigned long free_kib_before, free_kib_after;
+	struct khh_latency_stats stats;
+};
+
+struct khugehog {
+	struct mutex lock;	/* state, run, and the samples buffer */
+	enum khh_state state;
+	struct khh_run run;
+	unsigned long runs_done;
+	atomic_t abort;
+	struct work_struct work;
+};
+
+extern struct khugehog khh;
+
+static inline unsigned long khh_samples_done(const struct khh_run *run)
+{
+	/* Pairs with the smp_store_release() that publishes each sample. */
+	return smp_load_acquire(&run->nr);
+}
+
+extern struct khh_run_cfg khh_default_cfg;
+
+void khh_run_init(void);
+int khh_run_start(const struct khh_run_cfg *cfg);
+int khh_run_release(void);
+void khh_run_abort(void);
+void khh_run_exit(void);
+u64 khh_timer_overhead_ns(void);
+unsigned long khh_max_count(unsigned int order);
+
+void khh_debugfs_init(void);
+void khh_debugfs_exit(void);
+
+#endif /* KHUGEHOG_H */

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khugehog: measure high-order page allocation latency on fragmented memory.
+ *
+ * Write "start" to /sys/kernel/debug/khugehog/control and the module
+ * allocates pages of the given order, one after another, until the first
+ * failure (or a count), timing every alloc_pages() call.  It holds the pages
+ * until "release" is written or the module is unloaded.  The parameters
+ * below are the defaults of every run; "start order=N gfp=NAME count=N"
+ * overrides them for one run.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+
+#include "khugehog.h"
+
+struct khugehog khh;
+struct khh_run_cfg khh_default_cfg;
+
+/*
+ * Order of every allocation.  9 is a 2 MiB page on x86-64, what THP and
+ * the drivers that want huge pages ask for.
+ */
+static unsigned int order = 9;
+module_param(order, uint, 0444);
+MODULE_PARM_DESC(order,
+		 "Order of each allocation, 0 to MAX_PAGE_ORDER (default: 9, 2 MiB on x86-64)");
+
+/*
+ * GFP flags preset.  "kernel" is GFP_KERNEL, what the reference
+ * experiment used; the other two are what a THP fault asks for without
+ * and with direct reclaim/compaction.  __GFP_NOWARN is always added.
+ */
+static char *gfp = "kernel";
+module_param(gfp, charp, 0444);
+MODULE_PARM_DESC(gfp,
+		 "GFP preset: kernel (GFP_KERNEL, default), transhuge_light (GFP_TRANSHUGE_LIGHT), transhuge_retry (GFP_TRANSHUGE | __GFP_RETRY_MAYFAIL); __GFP_NOWARN is always added");
+
+/* Attempts per run; 0 stops only at the first failure. */
+static unsigned long count;
+module_param(count, ulong, 0444);
+MODULE_PARM_DESC(count,
+		 "Allocation attempts per run, at most totalram_pages >> order (default: 0, until the first failure)");
+
+static int __init khugehog_init(void)
+{
+	khh_default_cfg.gfp = khh_gfp_preset_find(gfp);
+	if (!khh_default_cfg.gfp) {
+		pr_err("gfp=%s: not a preset (kernel, transhuge_light, transhuge_retry)\n",
+		       gfp);
+		return -EINVAL;
+	}
+	if (order >= KHH_NR_ORDERS) {
+		pr_err("order=%u: out of range, 0 to %zu\n", order,
+		       KHH_NR_ORDERS - 1);
+		return -EINVAL;
+	}
+	if (count > khh_max_count(order)) {
+		pr_err("count=%lu: out of range, 0 to %lu for order %u\n",
+		       count, khh_max_count(order), order);
+		return -EINVAL;
+	}
+	khh_default_cfg.order = order;
+	khh_default_cfg.count = count;
+
+	khh_run_init();
+	khh_debugfs_init();
+	return 0;
+}
+
+static void __exit khugehog_exit(void)
+{
+	khh_debugfs_exit();
+	khh_run_exit();
+}
+
+module_init(khugehog_init);
+module_exit(khugehog_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Measure high-order page allocation latency on fragmented memory");

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: every suite in turn, each speaking KTAP, then one line over
+# all of them: "N passed, N failed, N skipped".  Exit 1 on any failure.
+#
+#   unit        userspace tests (kselftest harness)
+#   analysis    scripts/analyze.py against synthetic runs
+#   static      checkpatch, W=1 and sparse builds per kernel, -Werror userspace
+#   vm-<kernel> the integration tests in a guest booting that kernel
+#
+# KERNELS (default "debian-6.1 debian-6.12") and SUITES select what runs.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${KHUGEHOG_CACHE:-$top/.cache}
+python=${PYTHON:-python3}
+kernels=${KERNELS:-debian-6.1 debian-6.12}
+logs=$top/build/check
+suites=${SUITES:-unit analysis static $(for k in $kernels; do printf 'vm-%s ' "$k"; done)}
+
+rm -rf "$logs"
+mkdir -p "$logs"
+
+run_suite() {
+	local s=$1 ksft_dir
+	case $s in
+	unit)
+		eval "$("$top/scripts/linux-source-fetch.sh" --cache "$cache")" || return 1
+		make -s -C "$top/userspace" check KSFT_DIR="$ksft_dir"
+		;;
+	analysis)
+		"$python" "$top/scripts/tests/test_analyze.py"
+		;;
+	static)
+		# shellcheck disable=SC2086 # one word per kernel
+		"$top/scripts/static-checks.sh" $kernels
+		;;
+	vm-*)
+		local out=$logs/$s
+		"$top/scripts/vm-run.sh" --kernel "${s#vm-}" --out "$out" --timeout 1200 tests
+		;;
+	*)
+		echo "check: unknown suite $s" >&2
+		return 1
+		;;
+	esac
+}
+
+# count_ktap FILE: "passed failed skipped" of its top-level test lines
+count_ktap() {
+	awk '/^ok .*# SKIP/ { s++; next } /^ok / { p++ } /^not ok / { f++ }
+		END { print p + 0, f + 0, s + 0 }' "$1"
+}
+
+total_p=0 total_f=0 total_s=0
+for s in $suites; do
+	echo "check: === $s ==="
+	start=$(date +%s)
+	run_suite "$s" 2>&1 | tee "$logs/$s.log"
+	rc=${PIPESTATUS[0]}
+	ktap=$logs/$s.log
+	# The guest's KTAP comes back in its results; the console has noise.
+	[ -f "$logs/$s/ktap.txt" ] && ktap=$logs/$s/ktap.txt
+	read -r p f sk < <(count_ktap "$ktap")
+	# A suite that died before reporting a failure still failed.
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "not ok - $s exited $rc without reporting a failed test"
+		f=1
+	fi
+	echo "check: $s: $p passed, $f failed, $sk skipped ($(($(date +%s) - start))s)"
+	total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + sk))
+done
+echo "$total_p passed, $total_f failed, $total_s skipped"
+[ "$total_f" = 0 ]

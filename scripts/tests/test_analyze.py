@@ -1,0 +1,568 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Tests for scripts/analyze.py; prints KTAP, exits 1 if any test fails.
+
+usage: python3 scripts/tests/test_analyze.py
+"""
+
+import importlib.util
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ANALYZE = REPO / "scripts" / "analyze.py"
+VECTORS = REPO / "userspace" / "tests" / "percentile-vectors.txt"
+SYSTEM_PYTHON = "/usr/bin/python3"
+REEXEC_GUARD = "KHUGEHOG_TEST_ANALYZE_REEXEC"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+TESTS = []
+
+
+class Skip(Exception):
+    pass
+
+
+def test(name):
+    def register(fn):
+        TESTS.append((name, fn))
+        return fn
+    return register
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(got, want, what):
+    check(got == want, f"{what}: got {got!r}, want {want!r}")
+
+
+def close(got, want, what, tol=1e-9):
+    check(got is not None and abs(got - want) <= tol, f"{what}: got {got!r}, want {want!r}")
+
+
+# ---------------------------------------------------------------- helpers
+
+def ensure_numpy():
+    """analyze.py needs Debian's numpy; re-exec with Debian's python3 when
+    the python3 on PATH (e.g. pyenv) lacks it."""
+    if importlib.util.find_spec("numpy") is not None:
+        return
+    if (os.environ.get(REEXEC_GUARD) != "1" and os.path.exists(SYSTEM_PYTHON)
+            and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
+        os.environ[REEXEC_GUARD] = "1"
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
+    sys.exit("test_analyze.py: numpy not found (apt-get install python3-numpy "
+             "python3-matplotlib)")
+
+
+_analyze = None
+
+
+def analyze_module():
+    global _analyze
+    if _analyze is None:
+        spec = importlib.util.spec_from_file_location("khugehog_analyze", ANALYZE)
+        _analyze = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_analyze)
+    return _analyze
+
+
+def run_analyze(*args, direct=False):
+    cmd = [str(ANALYZE)] if direct else [sys.executable, str(ANALYZE)]
+    return subprocess.run(cmd + [str(a) for a in args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def write_mode(run, mode, lat_rows, attempts=None, summary_extra="",
+               compaction=None, snaps=None, pagemaps=None):
+    d = run / mode
+    lines = ["# index latency_ns success pfn"]
+    lines += [f"{i} {ns} {ok} {pfn}" for i, ns, ok, pfn in lat_rows]
+    write(d / "latencies.txt", "\n".join(lines) + "\n\n")
+    attempts = len(lat_rows) if attempts is None else attempts
+    ok = sum(r[2] for r in lat_rows)
+    write(d / "summary.txt",
+          f"order 9\ngfp 0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)\nstate done\n"
+          f"attempts {attempts}\nallocated {ok}\nfailed {attempts - ok}\n"
+          f"stop_reason count\n{summary_extra}")
+    if compaction is not None:
+        write(d / "compaction.txt", f"compaction_s={compaction}\n")
+    for phase, files in (snaps or {}).items():
+        for name, text in files.items():
+            write(d / "snap" / phase / name, text)
+    for stage, regions in (pagemaps or {}).items():
+        text = f"# stage {stage}\n# region pages\n"
+        text += "".join(f"{reg} {pages}\n" for reg, pages in regions.items())
+        write(d / f"pagemap-{stage}.txt", text)
+
+
+def vmstat(**counters):
+    base = {"nr_free_pages": 123456, "pgfault": 999}
+    base.update(counters)
+    return "".join(f"{k} {v}\n" for k, v in base.items())
+
+
+def meminfo(free_kib):
+    return (f"MemTotal:        2014292 kB\nMemFree:         {free_kib} kB\n"
+            f"MemAvailable:    {free_kib + 1000} kB\nHugePages_Total:       0\n")
+
+
+BUDDY = ("Node 0, zone      DMA      1      1      0      0      2      1      1"
+         "      0      1      1      3\n"
+         "Node 0, zone    DMA32    970    800    600    300    120     40     10"
+         "      4      2      1      0\n")
+EXTFRAG = ("Node 0, zone      DMA -1.000 -1.000 -1.000 -1.000 -1.000 -1.000 -1.000"
+           " -1.000 -1.000 -1.000 -1.000\n"
+           "Node 0, zone    DMA32 -1.000 -1.000 -1.000 -1.000 -1.000 -1.000 -1.000"
+           " -1.000 -1.000 0.969 0.985\n")
+UNUSABLE = ("Node 0, zone      DMA 0.000 0.000 0.001 0.001 0.001 0.002 0.006 0.013"
+            " 0.013 0.033 0.073\n"
+            "Node 0, zone    DMA32 0.000 0.010 0.020 0.040 0.080 0.160 0.320 0.640"
+            " 0.900 0.990 1.000\n")
+
+# Known values of the synthetic run.
+OD_US = list(range(1000, 3001))          # ondemand: 2001 successes, 1000..3000 us
+OD_FAIL = (1000, 5_000_000)              # (index, ns) of its failed attempt
+MAN_US = list(range(2, 13))              # manual: 11 successes, 2..12 us
+MAN_FAIL = (11, 40_000)
+
+
+def ondemand_rows():
+    us = OD_US[:]
+    random.Random(1).shuffle(us)
+    rows, it = [], iter(us)
+    for i in range(len(OD_US) + 1):
+        if i == OD_FAIL[0]:
+            rows.append((i, OD_FAIL[1], 0, 0))
+        else:
+            rows.append((i, next(it) * 1000, 1, (4096 + i) << 9))
+    return rows
+
+
+def manual_rows():
+    rows = [(i, us * 1000, 1, (100 + 2 * i) << 9) for i, us in enumerate(MAN_US)]
+    rows.append((MAN_FAIL[0], MAN_FAIL[1], 0, 0))
+    return rows
+
+
+def build_run(root, with_modes_line=True):
+    """A run dir whose every derived number is known in advance."""
+    run = Path(root) / "run"
+    setup = ["kernel=6.1.0-56-amd64", "cmdline=BOOT_IMAGE=/vmlinuz root=/dev/vda1 a=b=c",
+             "init_on_alloc=0", "thp_enabled=always [madvise] never",
+             "thp_defrag=always defer defer+madvise [madvise] never",
+             "compaction_proactiveness=20", "extfrag_threshold=500",
+             "mem_total_kib=2014292", "cpus=2", "runner=vm", "accel=tcg",
+             "date=2026-11-21T20:00:00Z", "some_future_key=x"]
+    if with_modes_line:
+        setup.append("modes=ondemand manual")
+    write(run / "setup.txt", "# khugehog setup\n" + "\n".join(setup) + "\n")
+    frag = {
+        0: {r: 512 for r in range(0, 900)},
+        1: {r: 128 for r in range(0, 900)},
+        2: {r: 128 for r in range(0, 900, 3)},
+    }
+    write_mode(run, "ondemand", ondemand_rows(), compaction="none",
+               summary_extra="free_kib_before 9999999\ntimer_overhead_ns 40\n",
+               snaps={
+                   "punched": {"vmstat": vmstat(compact_stall=10, compact_success=4,
+                                                compact_fail=6, compact_migrate_scanned=1000,
+                                                compact_free_scanned=2000),
+                               "meminfo": meminfo(1500000), "buddyinfo": BUDDY,
+                               "extfrag_index": EXTFRAG, "unusable_index": UNUSABLE},
+                   "compacted": {"meminfo": meminfo(8196096)},
+                   "allocated": {"vmstat": vmstat(compact_stall=35, compact_success=20,
+                                                  compact_fail=15,
+                                                  compact_migrate_scanned=51000,
+                                                  compact_free_scanned=122000),
+                                 "meminfo": meminfo(100000)},
+               },
+               pagemaps=frag)
+    write_mode(run, "manual", manual_rows(), compaction="0.512",
+               summary_extra="free_kib_before 90112\ntimer_overhead_ns 35\n",
+               snaps={
+                   "punched": {"vmstat": vmstat(compact_stall=7, compact_success=7,
+                                                compact_fail=0, compact_migrate_scanned=10,
+                                                compact_free_scanned=20,
+                                                pgmigrate_success=100)},
+                   "allocated": {"vmstat": vmstat(compact_stall=7, compact_success=8,
+                                                  compact_fail=0,
+                                                  compact_migrate_scanned=40010,
+                                                  compact_free_scanned=80020,
+                                                  pgmigrate_success=5100)},
+               },
+               pagemaps={0: frag[0], 1: frag[1]})
+    return run
+
+
+_main_run = {}
+
+
+def main_run():
+    """The synthetic run analyzed once with plots; shared by several tests."""
+    if not _main_run:
+        root = tempfile.mkdtemp(prefix="khugehog-test-")
+        run = build_run(root)
+        proc = run_analyze(run)
+        _main_run.update(root=root, run=run, proc=proc)
+    proc = _main_run["proc"]
+    check(proc.returncode == 0, f"analyze.py exited {proc.returncode}: {proc.stderr.strip()}")
+    return _main_run["run"], proc
+
+
+def cleanup():
+    if _main_run:
+        shutil.rmtree(_main_run["root"], ignore_errors=True)
+
+
+class TempDir:
+    def __enter__(self):
+        self.path = Path(tempfile.mkdtemp(prefix="khugehog-test-"))
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- tests
+
+@test("percentile function matches userspace/tests/percentile-vectors.txt")
+def t_vectors():
+    a = analyze_module()
+    check(VECTORS.exists(), f"{VECTORS.relative_to(REPO)} does not exist")
+    n = 0
+    for lineno, line in enumerate(VECTORS.read_text().splitlines(), 1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        fields = s.split()
+        check(len(fields) >= 3, f"line {lineno}: need '<permille> <expected> <v1> ...'")
+        permille, expected = int(fields[0]), int(fields[1])
+        values = sorted(int(x) for x in fields[2:])
+        got = a.percentile(values, permille / 10)
+        check(math.floor(got) == expected,
+              f"line {lineno}: permille {permille}: floor({got!r}) != {expected}")
+        n += 1
+    check(n > 0, "no vectors in the file")
+
+
+@test("latency_stats: hand-computed mean, population sd and linear percentiles")
+def t_stats():
+    a = analyze_module()
+    s = a.latency_stats([4000, 1000, 3000, 2000])
+    eq(s["count"], 4, "count")
+    close(s["min"], 1.0, "min")
+    close(s["max"], 4.0, "max")
+    close(s["mean"], 2.5, "mean")
+    close(s["sd"], math.sqrt(1.25), "sd (population)")
+    close(s["percentiles"]["p50"], 2.5, "p50")
+    close(s["percentiles"]["p90"], 3.7, "p90")
+    close(s["percentiles"]["p5"], 1.15, "p5")
+    close(s["percentiles"]["p99.9"], 3.997, "p99.9")
+    eq(list(s["percentiles"]), ["p5", "p10", "p25", "p30", "p40", "p50", "p60", "p75",
+                                "p80", "p90", "p95", "p99", "p99.9"], "percentile labels")
+    e = a.latency_stats([])
+    eq((e["count"], e["min"], e["percentiles"]["p90"]), (0, None, None), "empty input")
+
+
+@test("synthetic run: exit 0, table on stdout")
+def t_run_stdout():
+    _, proc = main_run()
+    out = proc.stdout
+    check(out.startswith("statistic"), f"stdout does not start with the table: {out[:80]!r}")
+    row = next((l for l in out.splitlines() if l.startswith("p90 (us)")), None)
+    check(row is not None, "no 'p90 (us)' row on stdout")
+    eq(row.split()[2:], ["2800", "11.00"], "stdout p90 row cells")
+    check("p90 ondemand/manual = 254.5" in out, "no p90 ratio line on stdout")
+
+
+@test("synthetic run: summary.json shape")
+def t_json_shape():
+    run, _ = main_run()
+    d = json.loads((run / "summary.json").read_text())
+    required = {"kernel", "cmdline", "mem_total_kib", "init_on_alloc", "modes"}
+    extra = set(d) - required
+    check(required <= set(d), f"missing top-level keys {required - set(d)}")
+    check(extra <= {"accel", "runner", "ratios"}, f"unexpected top-level keys {extra}")
+    eq([m["mode"] for m in d["modes"]], ["ondemand", "manual"], "modes in setup.txt order")
+    mreq = {"mode", "count", "failures", "free_kib_before", "pct_of_free", "latency_us",
+            "compaction_s", "vmstat_delta"}
+    for m in d["modes"]:
+        check(mreq <= set(m), f"{m['mode']}: missing keys {mreq - set(m)}")
+        check(set(m) - mreq <= {"timer_overhead_ns", "percentiles_us"},
+              f"{m['mode']}: unexpected keys {set(m) - mreq}")
+        eq(set(m["latency_us"]), {"min", "mean", "sd", "max", "p50", "p90", "p99", "p99.9"},
+           "latency_us keys")
+        eq(set(m["vmstat_delta"]), {"compact_stall", "compact_success", "compact_fail",
+                                    "compact_migrate_scanned", "compact_free_scanned",
+                                    "pgmigrate_success"}, "vmstat_delta keys")
+        eq(len(m["percentiles_us"]), 13, "percentiles_us entries")
+        for k, v in m["latency_us"].items():
+            check(isinstance(v, (int, float)) and round(v, 3) == v,
+                  f"{m['mode']} latency_us.{k} = {v!r}: not a number rounded to 3 decimals")
+
+
+@test("synthetic run: summary.json values")
+def t_json_values():
+    run, _ = main_run()
+    d = json.loads((run / "summary.json").read_text())
+    eq(d["kernel"], "6.1.0-56-amd64", "kernel")
+    eq(d["cmdline"], "BOOT_IMAGE=/vmlinuz root=/dev/vda1 a=b=c", "cmdline (after first '=')")
+    eq(d["mem_total_kib"], 2014292, "mem_total_kib")
+    eq(d["init_on_alloc"], 0, "init_on_alloc")
+    eq((d["accel"], d["runner"]), ("tcg", "vm"), "accel, runner")
+    od, man = d["modes"]
+    eq((od["count"], od["failures"]), (2001, 1), "ondemand count, failures")
+    eq((man["count"], man["failures"]), (11, 1), "manual count, failures")
+    lat = od["latency_us"]
+    eq((lat["min"], lat["max"], lat["mean"], lat["p50"], lat["p90"], lat["p99"], lat["p99.9"]),
+       (1000.0, 3000.0, 2000.0, 2000.0, 2800.0, 2980.0, 2998.0), "ondemand latency_us")
+    eq(lat["sd"], round(math.sqrt((2001 ** 2 - 1) / 12), 3), "ondemand sd (population)")
+    lat = man["latency_us"]
+    eq((lat["min"], lat["max"], lat["mean"], lat["p50"], lat["p90"], lat["p99"], lat["p99.9"]),
+       (2.0, 12.0, 7.0, 7.0, 11.0, 11.9, 11.99), "manual latency_us")
+    eq(lat["sd"], round(math.sqrt(10.0), 3), "manual sd (population)")
+    eq((od["percentiles_us"]["p5"], od["percentiles_us"]["p25"]), (1100.0, 1500.0),
+       "ondemand p5, p25")
+    # MemFree from snap/compacted/meminfo wins over summary.txt; manual falls back.
+    eq((od["free_kib_before"], od["pct_of_free"]), (8196096, 50.0), "ondemand free/pct")
+    eq((man["free_kib_before"], man["pct_of_free"]), (90112, 25.0), "manual free/pct")
+    eq((od["compaction_s"], man["compaction_s"]), (None, 0.512), "compaction_s")
+    eq(od["vmstat_delta"], {"compact_stall": 25, "compact_success": 16, "compact_fail": 9,
+                            "compact_migrate_scanned": 50000, "compact_free_scanned": 120000,
+                            "pgmigrate_success": 0}, "ondemand vmstat_delta")
+    eq(man["vmstat_delta"], {"compact_stall": 0, "compact_success": 1, "compact_fail": 0,
+                             "compact_migrate_scanned": 40000, "compact_free_scanned": 80000,
+                             "pgmigrate_success": 5000}, "manual vmstat_delta")
+    eq((od["timer_overhead_ns"], man["timer_overhead_ns"]), (40, 35), "timer_overhead_ns")
+    eq(d["ratios"], {"p90_ondemand_over_manual": round(2800 / 11, 3)}, "ratios")
+
+
+@test("synthetic run: report.md tables, sentences and figures")
+def t_report():
+    run, _ = main_run()
+    text = (run / "report.md").read_text()
+    check(text.startswith("# ") and "6.1.0-56-amd64" in text.splitlines()[0]
+          and "2026-11-21T20:00:00Z" in text.splitlines()[0], "title lacks kernel/date")
+    for row in ["| statistic | ondemand | manual |",
+                "| count (successful) | 2001 | 11 |",
+                "| min (us) | 1000 | 2.000 |",
+                "| max (us) | 3000 | 12.00 |",
+                "| mean (us) | 2000 | 7.000 |",
+                "| p5 (us) | 1100 | 2.500 |",
+                "| p50 (us) | 2000 | 7.000 |",
+                "| p90 (us) | 2800 | 11.00 |",
+                "| p99.9 (us) | 2998 | 11.99 |",
+                "| failures | 1 | 1 |",
+                "| hugepages obtained | 2001 | 11 |",
+                "| obtained (GiB) | 3.908 | 0.021 |",
+                "| % of free memory before | 50.0 | 25.0 |",
+                "| compact_memory write (s) | n/a | 0.512 |",
+                "| delta compact_stall | 25 | 0 |",
+                "| delta pgmigrate_success | 0 | 5000 |",
+                "| cmdline | `BOOT_IMAGE=/vmlinuz root=/dev/vda1 a=b=c` |",
+                "| some_future_key | `x` |"]:
+        check(row in text, f"report.md lacks row {row!r}")
+    check("timer overhead (ns) | 40 (0.002% of p50) | 35 (0.5% of p50) |" in text,
+          "timer overhead row")
+    check("p90 ondemand/manual = 254.5" in text, "no p90 ratio sentence")
+    check("the failing attempt took 5000 us" in text, "ondemand failing attempt sentence")
+    check("the failing attempt took 40.00 us" in text, "manual failing attempt sentence")
+    for img in ["plots/latency-ondemand.png", "plots/latency-manual.png", "plots/cdf.png",
+                "plots/pagemap-ondemand.png", "plots/pagemap-manual.png"]:
+        check(f"]({img})" in text, f"report.md does not embed {img}")
+    eq(text.count("How to read this"), 5, "'How to read this' notes")
+    check("unusable_index[9] 0/DMA32" in text and "| punched | 1465 | 8 |" in text,
+          "memory state table (buddyinfo/unusable_index)")
+
+
+def png_size(path):
+    data = path.read_bytes()
+    check(data[:8] == PNG_MAGIC, f"{path.name}: not a PNG")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@test("synthetic run: plots are valid PNG and SVG")
+def t_plots():
+    run, _ = main_run()
+    plots = run / "plots"
+    names = ["latency-ondemand", "latency-manual", "cdf", "pagemap-ondemand",
+             "pagemap-manual"]
+    eq(sorted(p.name for p in plots.iterdir()),
+       sorted(n + ext for n in names for ext in (".png", ".svg")), "plot files")
+    for n in names:
+        w, h = png_size(plots / f"{n}.png")
+        check(w >= 1000 and h >= 600, f"{n}.png is only {w}x{h}")
+        svg = (plots / f"{n}.svg").read_text()
+        check(svg.lstrip().startswith("<?xml") and "<svg" in svg and
+              svg.rstrip().endswith("</svg>"), f"{n}.svg is not a complete SVG")
+    # three stages for ondemand, two for manual (only the files that exist)
+    _, h3 = png_size(plots / "pagemap-ondemand.png")
+    _, h2 = png_size(plots / "pagemap-manual.png")
+    check(h3 > h2, f"pagemap-ondemand ({h3}px) should be taller than pagemap-manual ({h2}px)")
+
+
+@test("modes fall back to sorted directories without modes=")
+def t_modes_fallback():
+    with TempDir() as root:
+        run = build_run(root, with_modes_line=False)
+        proc = run_analyze(run, "--no-plots", "--quiet")
+        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        eq(proc.stdout, "", "--quiet stdout")
+        d = json.loads((run / "summary.json").read_text())
+        eq([m["mode"] for m in d["modes"]], ["manual", "ondemand"], "modes")
+        eq(d["ratios"], {"p90_ondemand_over_manual": round(2800 / 11, 3)}, "ratios")
+
+
+@test("mode with only failed attempts and no snapshots: nulls, plots still drawn")
+def t_all_failed():
+    with TempDir() as root:
+        run = root / "run"
+        write(run / "setup.txt", "kernel=6.12.0\nmodes=ondemand proactive-kernel-20\n")
+        write_mode(run, "ondemand", [(0, 1500_000, 1, 512), (1, 2500_000, 1, 1024)])
+        write_mode(run, "proactive-kernel-20", [(0, 70_000, 0, 0), (1, 90_000, 0, 0)])
+        proc = run_analyze(run)
+        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        d = json.loads((run / "summary.json").read_text())
+        eq((d["cmdline"], d["mem_total_kib"], d["init_on_alloc"]), (None, None, None),
+           "absent setup keys")
+        m = d["modes"][1]
+        eq((m["count"], m["failures"], m["free_kib_before"], m["pct_of_free"],
+            m["compaction_s"]), (0, 2, None, None, None), "proactive-kernel-20 scalars")
+        check(all(v is None for v in m["latency_us"].values()), "latency_us not all null")
+        check(all(v is None for v in m["vmstat_delta"].values()), "vmstat_delta not all null")
+        eq(d["ratios"], {"p90_ondemand_over_proactive-kernel-20": None}, "ratios")
+        eq(d["modes"][0]["latency_us"]["p90"], 2400.0, "ondemand p90")
+        check((run / "plots" / "latency-proactive-kernel-20.png").exists(),
+              "latency plot for the all-failed mode")
+        check(not (run / "plots" / "pagemap-ondemand.png").exists(),
+              "pagemap plot drawn without pagemap files")
+        text = (run / "report.md").read_text()
+        check("they took 70.00 us (index 0), 90.00 us (index 1)" in text,
+              "failed attempts sentence")
+
+
+@test("latencies.txt line count != summary attempts -> exit 1 naming the mode")
+def t_mismatch():
+    with TempDir() as root:
+        run = build_run(root)
+        p = run / "manual" / "summary.txt"
+        p.write_text(p.read_text().replace("attempts 12", "attempts 13"))
+        proc = run_analyze(run, "--no-plots")
+        eq(proc.returncode, 1, "exit status")
+        err = proc.stderr
+        check("mode manual" in err and "12 attempt lines" in err and "attempts 13" in err,
+              f"stderr: {err.strip()!r}")
+        check(not (run / "summary.json").exists(), "summary.json written despite error")
+
+
+@test("garbled input -> exit 1 with file and line")
+def t_garbled():
+    with TempDir() as root:
+        run = build_run(root)
+        with open(run / "ondemand" / "latencies.txt", "a") as f:
+            f.write("2002 12x 1 0\n")
+        p = run / "ondemand" / "summary.txt"
+        p.write_text(p.read_text().replace("attempts 2002", "attempts 2003"))
+        proc = run_analyze(run, "--no-plots")
+        eq(proc.returncode, 1, "exit status")
+        check("latencies.txt:2005" in proc.stderr and "'12x'" in proc.stderr,
+              f"stderr: {proc.stderr.strip()!r}")
+        (run / "ondemand" / "latencies.txt").unlink()
+        proc = run_analyze(run, "--no-plots")
+        eq(proc.returncode, 1, "exit status, missing latencies.txt")
+        check("latencies.txt: missing" in proc.stderr, f"stderr: {proc.stderr.strip()!r}")
+
+
+@test("bad arguments -> exit 2 with usage")
+def t_bad_args():
+    for args in ([], ["--bogus", "x"], ["a", "b"]):
+        proc = run_analyze(*args)
+        eq(proc.returncode, 2, f"exit status for {args}")
+        check("usage:" in proc.stderr, f"no usage for {args}: {proc.stderr.strip()!r}")
+
+
+@test("missing run dir -> exit 1")
+def t_missing_run():
+    with TempDir() as root:
+        proc = run_analyze(root / "nope")
+        eq(proc.returncode, 1, "exit status")
+        check("no such run directory" in proc.stderr, f"stderr: {proc.stderr.strip()!r}")
+        (root / "empty").mkdir()
+        proc = run_analyze(root / "empty")
+        eq(proc.returncode, 1, "exit status without setup.txt")
+        check("setup.txt: missing" in proc.stderr, f"stderr: {proc.stderr.strip()!r}")
+
+
+@test("--no-plots writes no plots dir")
+def t_no_plots():
+    with TempDir() as root:
+        run = build_run(root)
+        proc = run_analyze(run, "--no-plots")
+        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        check(not (run / "plots").exists(), "plots/ exists")
+        check((run / "summary.json").exists() and (run / "report.md").exists(),
+              "summary.json/report.md missing")
+        check("](plots/" not in (run / "report.md").read_text(),
+              "report embeds plots that were not drawn")
+
+
+@test("analyze.py runs through its shebang")
+def t_shebang():
+    check(os.access(ANALYZE, os.X_OK), "scripts/analyze.py is not executable")
+    eq(ANALYZE.read_text().splitlines()[0], "#!/usr/bin/env python3", "shebang")
+    with TempDir() as root:
+        run = build_run(root)
+        proc = run_analyze(run, "--no-plots", "--quiet", direct=True)
+        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+
+
+# ---------------------------------------------------------------- KTAP
+
+def main():
+    ensure_numpy()
+    print("TAP version 13")
+    print(f"1..{len(TESTS)}")
+    counts = {"pass": 0, "fail": 0, "skip": 0}
+    try:
+        for n, (name, fn) in enumerate(TESTS, 1):
+            try:
+                fn()
+            except Skip as e:
+                print(f"ok {n} - {name} # SKIP {e}")
+                counts["skip"] += 1
+            except Exception as e:  # AssertionError or an unexpected error
+                print(f"not ok {n} - {name}")
+                detail = str(e) if isinstance(e, AssertionError) else (
+                    traceback.format_exc().strip())
+                for line in detail.splitlines() or ["failed"]:
+                    print(f"# {line}")
+                counts["fail"] += 1
+            else:
+                print(f"ok {n} - {name}")
+                counts["pass"] += 1
+            sys.stdout.flush()
+    finally:
+        cleanup()
+    print(f"# Totals: pass:{counts['pass']} fail:{counts['fail']} skip:{counts['skip']}")
+    return 1 if counts["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a stock Debian kernel (or your own bzImage) in a throwaway QEMU guest
+# with a busybox initramfs holding frag, khugehog.ko and the scripts, run one
+# job in it and bring its /results back.  The guest's exit status is ours;
+# a guest panic or a timeout is an error that prints the console's tail.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${KHUGEHOG_CACHE:-$top/.cache}
+
+kernel=debian-6.1
+kdir=
+mem=2G
+cpus=2
+accel=auto
+init_on_alloc=0
+extra_cmdline=
+out=
+timeout=900
+quiet=0
+
+usage() {
+	cat >&2 <<EOF
+usage: $0 [options] JOB [ARGS...]
+Boot a throwaway QEMU guest and run JOB in it: "experiment" (scripts/experiment.sh)
+or "tests" (scripts/vm-tests.sh), with ARGS passed on.
+
+  -k, --kernel K        debian-6.1 (default), debian-6.12, or the path of a bzImage
+      --kdir DIR        the build tree of a bzImage given with --kernel (to build the module)
+  -m, --mem SIZE        guest memory, QEMU syntax (default: $mem)
+  -c, --cpus N          guest CPUs (default: $cpus)
+      --accel A         auto (default: KVM when it boots a guest, else TCG), kvm or tcg
+      --init-on-alloc N 0 (default) or 1: the kernel's init_on_alloc (zeroing on allocation)
+      --append STR      more kernel command line
+  -o, --out DIR         where the guest's /results go (default: results/<date>-<kernel>)
+  -t, --timeout SEC     kill the guest after SEC seconds (default: $timeout)
+  -q, --quiet           do not echo the guest console (it is still saved)
+EOF
+	exit 2
+}
+
+die() {
+	echo "vm-run: $*" >&2
+	exit 1
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-k|--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift 2 ;;
+	--kdir) [ $# -ge 2 ] || usage; kdir=$2; shift 2 ;;
+	-m|--mem) [ $# -ge 2 ] || usage; mem=$2; shift 2 ;;
+	-c|--cpus) [ $# -ge 2 ] || usage; cpus=$2; shift 2 ;;
+	--accel) [ $# -ge 2 ] || usage; accel=$2; shift 2 ;;
+	--init-on-alloc) [ $# -ge 2 ] || usage; init_on_alloc=$2; shift 2 ;;
+	--append) [ $# -ge 2 ] || usage; extra_cmdline=$2; shift 2 ;;
+	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	-t|--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
+	-q|--quiet) quiet=1; shift ;;
+	-h|--help) usage ;;
+	-*) echo "vm-run: unknown option $1" >&2; usage ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || usage
+job=$1
+shift
+case $job in
+experiment|tests) ;;
+*) echo "vm-run: unknown job '$job'" >&2; usage ;;
+esac
+case $accel in auto|kvm|tcg) ;; *) echo "vm-run: --accel auto|kvm|tcg" >&2; usage ;; esac
+case $init_on_alloc in 0|1) ;; *) echo "vm-run: --init-on-alloc 0|1" >&2; usage ;; esac
+[[ $cpus =~ ^[1-9][0-9]*$ ]] || { echo "vm-run: bad --cpus '$cpus'" >&2; usage; }
+[[ $timeout =~ ^[1-9][0-9]*$ ]] || { echo "vm-run: bad --timeout '$timeout'" >&2; usage; }
+[[ $mem =~ ^[1-9][0-9]*[MG]?$ ]] || { echo "vm-run: bad --mem '$mem' (e.g. 2G, 4096M)" >&2; usage; }
+
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: run scripts/deps.sh"
+[ -x /bin/busybox ] && /bin/busybox --list | grep -qx tar ||
+	die "a static busybox is needed at /bin/busybox: run scripts/deps.sh (busybox-static)"
+
+# --- the kernel and its build tree
+case $kernel in
+debian-*)
+	eval "$("$top/scripts/kernel-fetch.sh" --cache "$cache" "$kernel")"
+	kname=$kernel
+	;;
+*)
+	[ -f "$kernel" ] || die "no kernel image '$kernel'"
+	[ -n "$kdir" ] && [ -f "$kdir/Makefile" ] || die "--kdir: the build tree of $kernel is needed to build the module"
+	bzimage=$(readlink -f "$kernel")
+	kdir=$(readlink -f "$kdir")
+	kname=$(basename "$kernel")
+	krel=$(make -s -C "$kdir" kernelrelease 2>/dev/null) || die "cannot read the kernel release from $kdir"
+	;;
+esac
+
+# One work directory per run, so runs for the same kernel can overlap.
+mkdir -p "$cache/vm"
+work=$(mktemp -d "$cache/vm/$krel.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# --- khugehog.ko for that kernel, built in a copy (6.1 cannot put
+# external-module objects elsewhere), and the static userspace tools
+echo "vm-run: building khugehog.ko for $krel" >&2
+build=$work/build
+mkdir -p "$build"
+cp -r "$top/Kbuild" "$top/kmod" "$build/"
+make -s -C "$kdir" M="$build" modules >"$work/build.log" 2>&1 ||
+	{ cat "$work/build.log" >&2; die "module build failed"; }
+make -s -C "$top/userspace" static >&2
+
+# --- the initramfs: busybox, our binaries and scripts, and the job line
+root=$work/initramfs
+mkdir -p "$root/bin" "$root/khugehog/bin" "$root/khugehog/scripts"
+cp /bin/busybox "$root/bin/busybox"
+cp "$top/scripts/guest-init.sh" "$root/init"
+cp "$build/kmod/khugehog.ko" "$root/khugehog/"
+cp "$top/userspace/frag-static" "$root/khugehog/bin/frag"
+cp "$top/userspace/timed-write-static" "$root/khugehog/bin/timed-write"
+cp "$top"/scripts/experiment.sh "$top"/scripts/vm-tests.sh "$root/khugehog/scripts/"
+chmod +x "$root/init"
+{
+	printf 'sh /khugehog/scripts/%s' "$([ "$job" = tests ] && echo vm-tests.sh || echo experiment.sh)"
+	for a in "$@"; do printf " '%s'" "${a//\'/\'\\\'\'}"; done
+	echo
+} >"$root/khugehog/job"
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
+
+# TCG keeps the vCPUs' TSCs in step, but the kernel's sync check fails and
+# falls back to HPET, whose emulated reads cost ~230 ns each: trust the TSC.
+cmdline="console=ttyS0 panic=-1 quiet tsc=reliable init_on_alloc=$init_on_alloc khugehog.guest=1 $extra_cmdline"
+
+# qemu ACCEL LOG TAR SECONDS INITRD [QEMU ARGS...]
+qemu() {
+	local acc=$1 log=$2 tar=$3 secs=$4 initrd=$5 cpu=max
+	shift 5
+	[ "$acc" = kvm ] && cpu=host
+	timeout -k 5 "$secs" qemu-system-x86_64 -nodefaults -display none -no-reboot \
+		-accel "$acc" -cpu "$cpu" -m "$mem" -smp "$cpus" \
+		-kernel "$bzimage" -initrd "$initrd" -append "$cmdline" \
+		-chardev stdio,id=con,signal=off -serial chardev:con \
+		-serial "file:$tar" "$@" </dev/null >"$log" 2>&1
+}
+
+# KVM can exist and still not boot a guest (nested setups): try it once.
+probe_kvm() {
+	local stamp=$cache/accel-$(uname -r) p=$work/probe
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo tcg; return; }
+	if [ ! -f "$stamp" ]; then
+		mkdir -p "$p/root/bin"
+		cp /bin/busybox "$p/root/bin/"
+		printf '#!/bin/busybox sh\n/bin/busybox echo KHUGEHOG-EXIT 0\n/bin/busybox poweroff -f\n' >"$p/root/init"
+		chmod +x "$p/root/init"
+		(cd "$p/root" && find . | cpio -o -H newc --quiet) >"$p/initramfs.cpio"
+		if qemu kvm "$p/console.log" /dev/null 30 "$p/initramfs.cpio" &&
+			grep -q KHUGEHOG-EXIT "$p/console.log"; then
+			echo kvm >"$stamp"
+		else
+			echo tcg >"$stamp"
+		fi
+	fi
+	cat "$stamp"
+}
+
+if [ "$accel" = auto ]; then
+	accel=$(probe_kvm)
+fi
+
+[ -n "$out" ] || out=$top/results/$(date +%Y%m%d-%H%M%S)-$kname
+echo "vm-run: booting $krel ($accel, $mem, $cpus CPUs): $job $*" >&2
+log=$work/console.log
+start=$(date +%s)
+set +e
+if [ "$quiet" = 1 ]; then
+	qemu "$accel" "$log" "$work/results.tar" "$timeout" "$work/initramfs.cpio"
+	qrc=$?
+else
+	qemu "$accel" "$log" "$work/results.tar" "$timeout" "$work/initramfs.cpio" &
+	qpid=$!
+	# Echo the console as it comes, so a long TCG run shows progress.
+	tail -n +1 -F "$log" 2>/dev/null | sed -u 's/\r$//' &
+	tpid=$!
+	wait "$qpid"
+	qrc=$?
+	sleep 0.2
+	kill "$tpid" 2>/dev/null
+	wait "$tpid" 2>/dev/null
+fi
+set -e
+elapsed=$(($(date +%s) - start))
+
+# The console is kept with the results, also when the run failed.
+mkdir -p "$out"
+tr -d '\r' <"$log" >"$out/console.log"
+log=$out/console.log
+
+tail_console() {
+	echo "--- last 40 lines of the guest console ($log):" >&2
+	tail -n 40 "$log" >&2
+}
+
+[ "$qrc" -ne 124 ] && [ "$qrc" -ne 137 ] ||
+	{ tail_console; die "guest timed out after ${timeout}s"; }
+rc=$(sed -n 's/^KHUGEHOG-EXIT \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+if [ -z "$rc" ]; then
+	tail_console
+	if grep -q 'Kernel panic' "$log"; then
+		die "guest kernel panicked"
+	fi
+	die "guest ended without an exit status (qemu exit $qrc)"
+fi
+
+read -r sum size < <(sed -n 's/^KHUGEHOG-RESULTS //p' "$log" | tail -n 1)
+[ "$(head -c "$size" "$work/results.tar" | md5sum | cut -d' ' -f1)" = "$sum" ] ||
+	die "results from the guest are corrupt (md5 mismatch)"
+head -c "$size" "$work/results.tar" | tar -x -C "$out"
+if [ -f "$out/setup.txt" ]; then
+	{
+		echo "runner=vm"
+		echo "accel=$accel"
+		echo "vm_mem=$mem"
+		echo "vm_cpus=$cpus"
+		echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
+		echo "vm_seconds=$elapsed"
+	} >>"$out/setup.txt"
+fi
+echo "vm-run: guest exited $rc after ${elapsed}s; results in ${out#"$top"/}" >&2
+exit "$rc"

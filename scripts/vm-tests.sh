@@ -1,0 +1,309 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Integration tests of khugehog.ko, frag and the experiment driver, run
+# inside the throwaway guest of scripts/vm-run.sh with the real module on
+# a real kernel.  KTAP on stdout, also saved to /results/ktap.txt.
+set -u
+
+out=/results
+module=/khugehog/khugehog.ko
+frag=/khugehog/bin/frag
+scripts=/khugehog/scripts
+khh=/sys/kernel/debug/khugehog
+krel=$(uname -r)
+
+grep -qw khugehog.guest=1 /proc/cmdline || {
+	echo "vm-tests: runs only inside the guest of scripts/vm-run.sh" >&2
+	exit 2
+}
+
+# The experiment goes first, on memory as fresh as in `make demo`: the
+# compaction state other tests leave (deferral, skip hints, cached scanner
+# positions) changes how far on-demand compaction gets.
+tests="experiment_ondemand_manual frag_punch_leaves_quarter
+latency_lines_match_summary manual_p90_10x_below_ondemand hugepages_over_90pct_of_free
+module_load_unload debugfs_files_readable control_rejects_malformed
+params_out_of_range_fail_insmod release_returns_memory load_unload_cycles
+busy_while_running_and_unload_mid_run dmesg_clean"
+
+nr=0
+failed=0
+diag_file=/tmp/vm-tests.diag
+
+diag() {
+	echo "$*" >>"$diag_file"
+}
+
+# Free memory in kB, counting the pages parked on per-CPU lists: MemFree
+# leaves them out, and freed order-9 pages can sit there (6.1+), which
+# would look like a leak.
+memfree() {
+	awk '$1 == "count:" { pcp += $2 } END { print pcp * 4 }' /proc/zoneinfo >/tmp/pcp
+	awk -v pcp="$(cat /tmp/pcp)" '/^MemFree:/ { print $2 + pcp }' /proc/meminfo
+}
+
+# back_within_pct NOW BEFORE PCT: NOW is at most PCT% below BEFORE
+# (more free memory than before is no leak)
+back_within_pct() {
+	awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { exit !(a >= b - b * p / 100) }'
+}
+
+status_is() {
+	grep -qx "state $1" "$khh/status"
+}
+
+wait_done() {
+	n=${1:-600}
+	while status_is running; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+summary_val() {
+	awk -v k="$1" '$1 == k { print $2 }' "$2"
+}
+
+load() {
+	insmod "$module" "$@" 2>>"$diag_file"
+}
+
+unload() {
+	rmmod khugehog 2>>"$diag_file"
+}
+
+# write_expect ERRNO_TEXT STRING: the write must fail with that error.
+# timed-write, as busybox's printf does not say why a write failed.
+write_expect() {
+	if timed-write "$khh/control" "$2" >/dev/null 2>/tmp/werr; then
+		diag "'$2' was accepted"
+		return 1
+	fi
+	grep -q "$1" /tmp/werr || { diag "'$2': $(cat /tmp/werr), expected $1"; return 1; }
+}
+
+t_module_load_unload() {
+	load || return 1
+	[ -d "$khh" ] || { diag "no $khh after insmod"; return 1; }
+	unload || return 1
+	[ ! -d "$khh" ] || { diag "$khh left after rmmod"; return 1; }
+}
+
+t_debugfs_files_readable() {
+	load || return 1
+	rc=0
+	echo "start count=4" >"$khh/control" && wait_done || rc=1
+	for f in control latencies summary status; do
+		cat "$khh/$f" >/tmp/f 2>>"$diag_file" || { diag "cannot read $f"; rc=1; }
+		[ -s /tmp/f ] || { diag "$f is empty"; rc=1; }
+	done
+	[ "$(wc -l <"$khh/latencies")" = 4 ] || { diag "latencies: $(wc -l <"$khh/latencies") lines, expected 4"; rc=1; }
+	grep -q '^start ' "$khh/control" || { diag "control does not describe its commands"; rc=1; }
+	unload || rc=1
+	return $rc
+}
+
+t_control_rejects_malformed() {
+	load || return 1
+	rc=0
+	for w in bogus "start order=99" "start order=-1" "start gfp=nope" "start count=abc" \
+		"start count=-1" "start order=" "start foo=1" "start order" "release now" \
+		"abort 1" "start count=99999999999999" \
+		"start $(printf '%0200d' 0)"; do
+		write_expect "Invalid argument" "$w" || rc=1
+	done
+	status_is idle || { diag "a malformed write changed the state: $(head -n 1 "$khh/status")"; rc=1; }
+	grep -qx "held_pages 0" "$khh/status" || { diag "pages held after malformed writes"; rc=1; }
+	unload || rc=1
+	return $rc
+}
+
+t_params_out_of_range_fail_insmod() {
+	rc=0
+	for p in order=11 order=4096 gfp=bogus count=99999999999 order=abc; do
+		before=$(dmesg | wc -l)
+		if insmod "$module" "$p" 2>/tmp/ierr; then
+			diag "insmod $p succeeded"
+			rmmod khugehog
+			rc=1
+			continue
+		fi
+		grep -q "Invalid argument" /tmp/ierr || { diag "insmod $p: $(cat /tmp/ierr)"; rc=1; }
+		# busybox insmod tries finit_module(), then init_module(): one
+		# line per attempt, the same line each time.
+		dmesg | tail -n +$((before + 1)) | grep khugehog | sed 's/^\[[^]]*\] //' | sort -u >/tmp/msgs
+		[ "$(wc -l </tmp/msgs)" = 1 ] || { diag "insmod $p: not one distinct dmesg line:"; rc=1; }
+		sed 's/^/  /' /tmp/msgs >>"$diag_file"
+		[ ! -d "$khh" ] || { diag "module loaded after insmod $p failed"; rc=1; }
+	done
+	return $rc
+}
+
+t_release_returns_memory() {
+	load || return 1
+	rc=0
+	free0=$(memfree)
+	echo "start count=200" >"$khh/control" && wait_done || rc=1
+	free1=$(memfree)
+	got=$(summary_val allocated "$khh/summary")
+	[ "$got" = 200 ] || { diag "allocated $got of 200 on free memory"; rc=1; }
+	[ $((free0 - free1)) -ge $((200 * 2048 * 9 / 10)) ] ||
+		{ diag "MemFree fell by $((free0 - free1)) kB for 200 2M pages"; rc=1; }
+	write_expect "Device or resource busy" "start" || rc=1
+	echo release >"$khh/control" || rc=1
+	free2=$(memfree)
+	back_within_pct "$free2" "$free0" 1 || { diag "MemFree $free0 kB before, $free2 kB after release"; rc=1; }
+	diag "MemFree before $free0 kB, holding $free1 kB, released $free2 kB"
+	unload || rc=1
+	return $rc
+}
+
+t_load_unload_cycles() {
+	rc=0
+	free0=$(memfree)
+	i=0
+	while [ $i -lt 20 ]; do
+		load || return 1
+		echo "start count=32" >"$khh/control" && wait_done || rc=1
+		# Every other cycle unloads with the pages still held.
+		[ $((i % 2)) = 0 ] && { echo release >"$khh/control" || rc=1; }
+		unload || return 1
+		i=$((i + 1))
+	done
+	free1=$(memfree)
+	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before 20 cycles, $free1 kB after"; rc=1; }
+	diag "MemFree before $free0 kB, after 20 cycles $free1 kB"
+	return $rc
+}
+
+t_busy_while_running_and_unload_mid_run() {
+	rc=0
+	free0=$(memfree)
+	"$frag" -q >/tmp/frag.log 2>&1 &
+	fpid=$!
+	n=3000
+	until grep -q '^frag: ready' /tmp/frag.log; do
+		kill -0 $fpid 2>/dev/null || { diag "frag died: $(cat /tmp/frag.log)"; return 1; }
+		n=$((n - 1))
+		[ $n -gt 0 ] || { diag "frag not ready"; kill $fpid; return 1; }
+		sleep 0.1
+	done
+	load || { kill $fpid; return 1; }
+	# __GFP_RETRY_MAYFAIL retries compaction rather than failing early:
+	# a run of seconds, long enough to write to it while it runs.
+	echo "start gfp=transhuge_retry" >"$khh/control" || rc=1
+	if status_is running; then
+		write_expect "Device or resource busy" start || rc=1
+		write_expect "Device or resource busy" release || rc=1
+		status_is running ||
+			{ diag "the run ended before the test was over: inconclusive"; rc=1; }
+	else
+		diag "the run ended before it could be tested for -EBUSY"
+		rc=1
+	fi
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	unload || rc=1
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2) }' ||
+		{ diag "rmmod mid-run took $t0 -> $t1 s"; rc=1; }
+	kill -TERM $fpid
+	wait $fpid
+	free1=$(memfree)
+	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after unloading mid-run"; rc=1; }
+	return $rc
+}
+
+t_experiment_ondemand_manual() {
+	sh "$scripts/experiment.sh" -o "$out/experiment" ondemand manual >/tmp/exp.log 2>&1
+	e=$?
+	sed 's/^/  /' /tmp/exp.log >>"$diag_file"
+	return $e
+}
+
+# Of the 2M regions frag touched (stage 0), how many hold <= 1/4 + slack after punching.
+t_frag_punch_leaves_quarter() {
+	rc=0
+	for m in ondemand manual; do
+		d=$out/experiment/$m
+		[ -s "$d/pagemap-0.txt" ] && [ -s "$d/pagemap-1.txt" ] || { diag "$m: no pagemap dumps"; return 1; }
+		awk -v m="$m" '
+			FNR == 1 { stage++ }
+			/^#/ { next }
+			stage == 1 { touched[$1] = 1; next }
+			{ after[$1] = $2 }
+			END {
+				for (r in touched) { n++; if (after[r] + 0 <= 128 + 16) good++ }
+				printf "%s: %d of %d touched regions hold <= 144 pages after punching\n", m, good, n
+				exit !(n > 0 && good >= 0.9 * n)
+			}' "$d/pagemap-0.txt" "$d/pagemap-1.txt" >>"$diag_file" || rc=1
+	done
+	return $rc
+}
+
+t_latency_lines_match_summary() {
+	rc=0
+	for m in ondemand manual; do
+		d=$out/experiment/$m
+		lines=$(wc -l <"$d/latencies.txt")
+		att=$(summary_val attempts "$d/summary.txt")
+		[ -n "$att" ] && [ "$lines" = "$att" ] || { diag "$m: $lines latency lines, summary attempts '$att'"; rc=1; }
+	done
+	return $rc
+}
+
+t_manual_p90_10x_below_ondemand() {
+	od=$(summary_val p90_ns "$out/experiment/ondemand/summary.txt")
+	mn=$(summary_val p90_ns "$out/experiment/manual/summary.txt")
+	diag "p90: ondemand $od ns, manual $mn ns"
+	[ -n "$od" ] && [ -n "$mn" ] && [ "$mn" -gt 0 ] && [ "$od" -ge $((10 * mn)) ]
+}
+
+# Hugepages obtained against MemFree right before the run (snap/compacted).
+t_hugepages_over_90pct_of_free() {
+	rc=0
+	for m in ondemand manual; do
+		d=$out/experiment/$m
+		free=$(awk '/^MemFree:/ { print $2 }' "$d/snap/compacted/meminfo")
+		got=$(summary_val allocated "$d/summary.txt")
+		pct=$(awk -v g="$got" -v f="$free" 'BEGIN { printf "%.1f", g * 2048 * 100 / f }')
+		diag "$m: $got pages = $pct% of $free kB free"
+		awk -v p="$pct" 'BEGIN { exit !(p >= 90) }' || rc=1
+	done
+	return $rc
+}
+
+t_dmesg_clean() {
+	if dmesg | grep -E 'Oops|WARNING:|BUG:|general protection|Call Trace|page allocation failure' >/tmp/bad; then
+		diag "dmesg:"
+		sed 's/^/  /' /tmp/bad | head -n 20 >>"$diag_file"
+		return 1
+	fi
+}
+
+ktap() {
+	echo "$*" | tee -a "$out/ktap.txt"
+}
+
+mkdir -p "$out"
+: >"$out/ktap.txt"
+ktap "KTAP version 1"
+ktap "# khugehog integration tests on $krel"
+ktap "1..$(echo $tests | wc -w)"
+for t in $tests; do
+	nr=$((nr + 1))
+	: >"$diag_file"
+	if "t_$t"; then
+		ktap "ok $nr $krel: $t"
+	else
+		failed=$((failed + 1))
+		ktap "not ok $nr $krel: $t"
+	fi
+	[ -s "$diag_file" ] && sed 's/^/# /' "$diag_file" | tee -a "$out/ktap.txt"
+	# A test that failed half-way must not leave the module for the next.
+	[ -d "$khh" ] && rmmod khugehog 2>/dev/null
+done
+dmesg >"$out/dmesg.txt"
+ktap "# $krel: $((nr - failed)) passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The punch pattern: which 4K pages of each 2M chunk frag keeps, and the
+ * runs of pages it frees with one madvise(MADV_DONTNEED) each.
+ */
+#ifndef KHUGEHOG_PUNCH_H
+#define KHUGEHOG_PUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* 4K pages in a 2M chunk. */
+#define PUNCH_CHUNK_PAGES	512u
+/* Freed runs are separated by kept pages, so there are at most this many. */
+#define PUNCH_MAX_RUNS		(PUNCH_CHUNK_PAGES / 2)
+
+enum punch_pattern {
+	PUNCH_STRIDE,	/* kept pages spread evenly over the chunk */
+	PUNCH_HEAD,	/* the first pages of the chunk are kept */
+};
+
+/* A run of @count freed pages starting at page @first of a chunk. */
+struct punch_run {
+	unsigned int first;
+	unsigned int count;
+};
+
+/* "stride" or "head".  Returns 0, or -EINVAL for an unknown name. */
+int punch_pattern_parse(const char *name, enum punch_pattern *p);
+const char *punch_pattern_name(enum punch_pattern p);
+
+/*
+ * Whether page @idx (0..511) of a chunk is kept when @keep (0..512) pages
+ * per chunk are.  Exactly @keep pages of a chunk are kept, with either
+ * pattern.
+ */
+bool punch_keeps(enum punch_pattern p, unsigned int keep, unsigned int idx);
+
+/*
+ * Fill @runs with the maximal runs of pages freed in each chunk, in page
+ * order, and return how many there are.  The pattern is the same for every
+ * chunk, so this is computed once.
+ */
+size_t punch_runs(enum punch_pattern p, unsigned int keep,
+		  struct punch_run runs[PUNCH_MAX_RUNS]);
+
+#endif /* KHUGEHOG_PUNCH_H */
