@@ -37,10 +37,13 @@ const struct khh_gfp_preset *khh_gfp_preset_find(const char *name)
 	return NULL;
 }
 
-/* A run can never succeed more often than there are pages of its order. */
+/*
+ * A run cannot succeed more often than there are pages of its order, and
+ * it ends after at most KHH_MAX_FAILURES_LIMIT failures in a row.
+ */
 unsigned long khh_max_count(unsigned int order)
 {
-	return (totalram_pages() >> order) + 1;
+	return (totalram_pages() >> order) + KHH_MAX_FAILURES_LIMIT;
 }
 
 static unsigned long khh_free_kib(void)
@@ -113,6 +116,7 @@ static void khh_run_work(struct work_struct *work)
 	gfp_t gfp = run->cfg.gfp->gfp | __GFP_NOWARN;
 	unsigned int order = run->cfg.order;
 	enum khh_stop stop = KHH_STOP_COUNT;
+	unsigned int in_a_row = 0;
 	struct khh_sample *s;
 	struct page *page;
 	unsigned long i;
@@ -135,11 +139,15 @@ static void khh_run_work(struct work_struct *work)
 		smp_store_release(&run->nr, i + 1);
 		if (!page) {
 			run->failures++;
-			stop = KHH_STOP_FAILURE;
-			break;
+			if (++in_a_row >= run->cfg.max_failures) {
+				stop = KHH_STOP_FAILURE;
+				break;
+			}
+		} else {
+			in_a_row = 0;
+			run->successes++;
+			run->allocated++;
 		}
-		run->successes++;
-		run->allocated++;
 		cond_resched();
 	}
 	run->duration_ns = ktime_get_ns() - start;
@@ -180,7 +188,7 @@ int khh_run_start(const struct khh_run_cfg *cfg)
 	struct khh_sample *samples;
 	int ret = 0;
 
-	capacity = cfg->count ? cfg->count : khh_max_count(cfg->order);
+	capacity = cfg->count ?: khh_max_count(cfg->order);
 	samples = kvcalloc(capacity, sizeof(*samples), GFP_KERNEL);
 	if (!samples)
 		return -ENOMEM;

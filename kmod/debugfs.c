@@ -27,7 +27,7 @@ static const char * const khh_stop_names[] = {
 	[KHH_STOP_ABORTED]	= "aborted",
 };
 
-/* "start" arguments: order=N gfp=NAME count=N, each optional, any order. */
+/* "start" arguments: order=, gfp=, count=, max_failures=; optional, any order. */
 static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
 {
 	char *tok, *val;
@@ -52,11 +52,16 @@ static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
 			ret = kstrtoul(val, 0, &cfg->count);
 			if (ret)
 				return ret;
+		} else if (!strcmp(tok, "max_failures")) {
+			ret = kstrtouint(val, 0, &cfg->max_failures);
+			if (ret)
+				return ret;
 		} else {
 			return -EINVAL;
 		}
 	}
-	if (cfg->order >= KHH_NR_ORDERS || cfg->count > khh_max_count(cfg->order))
+	if (cfg->order >= KHH_NR_ORDERS || cfg->count > khh_max_count(cfg->order) ||
+	    !cfg->max_failures || cfg->max_failures > KHH_MAX_FAILURES_LIMIT)
 		return -EINVAL;
 	return 0;
 }
@@ -100,7 +105,7 @@ static ssize_t khh_control_write(struct file *file, const char __user *ubuf,
 }
 
 static const char khh_control_usage[] =
-	"start [order=N] [gfp=kernel|transhuge_light|transhuge_retry] [count=N]\n"
+	"start [order=N] [gfp=kernel|transhuge_light|transhuge_retry] [count=N] [max_failures=N]\n"
 	"release\n"
 	"abort\n";
 
@@ -167,6 +172,7 @@ static void khh_show_cfg(struct seq_file *m, const struct khh_run_cfg *cfg,
 	seq_printf(m, "%sgfp_flags %#x\n", prefix,
 		   (__force unsigned int)(cfg->gfp->gfp | __GFP_NOWARN));
 	seq_printf(m, "%scount %lu\n", prefix, cfg->count);
+	seq_printf(m, "%smax_failures %u\n", prefix, cfg->max_failures);
 }
 
 static int khh_summary_show(struct seq_file *m, void *v)

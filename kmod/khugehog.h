@@ -35,8 +35,11 @@ struct khh_sample {
 struct khh_run_cfg {
 	unsigned int order;
 	const struct khh_gfp_preset *gfp;
-	unsigned long count;	/* attempts at most; 0: until the first failure */
+	unsigned long count;	/* attempts at most; 0: no limit */
+	unsigned int max_failures;	/* consecutive failures that end a run */
 };
+
+#define KHH_MAX_FAILURES_LIMIT 1024
 
 enum khh_state {
 	KHH_IDLE,		/* no run yet */
@@ -46,7 +49,7 @@ enum khh_state {
 
 enum khh_stop {
 	KHH_STOP_NONE,
-	KHH_STOP_FAILURE,	/* an allocation failed */
+	KHH_STOP_FAILURE,	/* max_failures allocations failed in a row */
 	KHH_STOP_COUNT,		/* the requested count was reached */
 	KHH_STOP_ABORTED,	/* abort written, or module unloading */
 };

@@ -4,10 +4,11 @@
  *
  * Write "start" to /sys/kernel/debug/khugehog/control and the module
  * allocates pages of the given order, one after another, until the first
- * failure (or a count), timing every alloc_pages() call.  It holds the pages
+ * failure (or max_failures in a row, or a count), timing every
+ * alloc_pages() call.  It holds the pages
  * until "release" is written or the module is unloaded.  The parameters
- * below are the defaults of every run; "start order=N gfp=NAME count=N"
- * overrides them for one run.
+ * below are the defaults of every run; "start order=N gfp=NAME count=N
+ * max_failures=N" overrides them for one run.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,11 +40,23 @@ module_param(gfp, charp, 0444);
 MODULE_PARM_DESC(gfp,
 		 "GFP preset: kernel (GFP_KERNEL, default), transhuge_light (GFP_TRANSHUGE_LIGHT), transhuge_retry (GFP_TRANSHUGE | __GFP_RETRY_MAYFAIL); __GFP_NOWARN is always added");
 
-/* Attempts per run; 0 stops only at the first failure. */
+/* Attempts per run; 0: no limit but the failures. */
 static unsigned long count;
 module_param(count, ulong, 0444);
 MODULE_PARM_DESC(count,
-		 "Allocation attempts per run, at most totalram_pages >> order (default: 0, until the first failure)");
+		 "Allocation attempts per run, at most (totalram_pages >> order) + 1024 (default: 0, no limit)");
+
+/*
+ * A run ends after this many failed allocations in a row.  1 is the
+ * reference experiment: stop at the first failure.  One failed direct
+ * compaction (async compaction giving up on contention, or compaction
+ * deferred after a failure) can end such a run with most memory still
+ * compactable; a few retries measure what the allocator can get.
+ */
+static unsigned int max_failures = 1;
+module_param(max_failures, uint, 0444);
+MODULE_PARM_DESC(max_failures,
+		 "Failed allocations in a row that end a run, 1 to 1024 (default: 1, stop at the first failure)");
 
 static int __init khugehog_init(void)
 {
@@ -63,8 +76,14 @@ static int __init khugehog_init(void)
 		       count, khh_max_count(order), order);
 		return -EINVAL;
 	}
+	if (!max_failures || max_failures > KHH_MAX_FAILURES_LIMIT) {
+		pr_err("max_failures=%u: out of range, 1 to %u\n", max_failures,
+		       KHH_MAX_FAILURES_LIMIT);
+		return -EINVAL;
+	}
 	khh_default_cfg.order = order;
 	khh_default_cfg.count = count;
+	khh_default_cfg.max_failures = max_failures;
 
 	khh_run_init();
 	khh_debugfs_init();

@@ -25,6 +25,8 @@ another, each on freshly fragmented memory.
       --frag-args ARGS   more frag options, e.g. "-k 128 -p head"
       --gfp PRESET       kernel (default), transhuge_light, transhuge_retry
       --order N          allocation order (default 9)
+      --max-failures N   failed allocations in a row that end a run (default 16;
+                         1 is the reference article's "until the first failure")
       --timeout SEC      limit for each phase (default 600)
 EOF
 	exit 2
@@ -47,6 +49,7 @@ frag=
 frag_args=
 gfp=kernel
 order=9
+max_failures=16
 phase_timeout=600
 modes=
 
@@ -59,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--frag-args) [ $# -ge 2 ] || usage; frag_args=$2; shift 2 ;;
 	--gfp) [ $# -ge 2 ] || usage; gfp=$2; shift 2 ;;
 	--order) [ $# -ge 2 ] || usage; order=$2; shift 2 ;;
+	--max-failures) [ $# -ge 2 ] || usage; max_failures=$2; shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; phase_timeout=$2; shift 2 ;;
 	-h|--help) usage ;;
 	-*) echo "experiment: unknown option $1" >&2; usage ;;
@@ -68,6 +72,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$modes" ] || { echo "experiment: no MODE given" >&2; usage; }
 case $order in ''|*[!0-9]*) echo "experiment: bad --order '$order'" >&2; usage ;; esac
+case $max_failures in ''|*[!0-9]*|0) echo "experiment: bad --max-failures '$max_failures'" >&2; usage ;; esac
 case $phase_timeout in ''|*[!0-9]*) echo "experiment: bad --timeout" >&2; usage ;; esac
 
 if grep -qw khugehog.guest=1 /proc/cmdline; then
@@ -182,6 +187,7 @@ record_setup() {
 		echo "modes=$(echo $modes)"
 		echo "gfp=$gfp"
 		echo "order=$order"
+		echo "max_failures=$max_failures"
 		echo "frag_args=$frag_args"
 	} >"$out/setup.txt"
 }
@@ -218,8 +224,9 @@ run_mode() {
 	esac
 	snapshot "$d" compacted
 
-	say "$mode: allocating order-$order pages ($gfp) until the first failure"
-	echo "start order=$order gfp=$gfp" >"$khh/control" || die "cannot start a khugehog run"
+	say "$mode: allocating order-$order pages ($gfp) until $max_failures failures in a row"
+	echo "start order=$order gfp=$gfp max_failures=$max_failures" >"$khh/control" ||
+		die "cannot start a khugehog run"
 	wait_state_not running "$phase_timeout" || die "khugehog run did not finish in ${phase_timeout}s"
 	cat "$khh/latencies" >"$d/latencies.txt"
 	cat "$khh/summary" >"$d/summary.txt"
@@ -247,6 +254,7 @@ record_setup
 if [ -w "$proactive" ]; then
 	saved_proactive=$(cat "$proactive")
 	echo 0 >"$proactive"
+	echo "compaction_proactiveness_during_run=0" >>"$out/setup.txt"
 fi
 for m in $modes; do
 	run_mode "$m"

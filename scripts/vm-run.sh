@@ -20,6 +20,7 @@ extra_cmdline=
 out=
 timeout=900
 quiet=0
+one_boot=0
 
 usage() {
 	cat >&2 <<EOF
@@ -37,6 +38,8 @@ or "tests" (scripts/vm-tests.sh), with ARGS passed on.
   -o, --out DIR         where the guest's /results go (default: results/<date>-<kernel>)
   -t, --timeout SEC     kill the guest after SEC seconds (default: $timeout)
   -q, --quiet           do not echo the guest console (it is still saved)
+      --one-boot        experiment: run all modes in one guest, one after another, as
+                        on a real box (default: a fresh guest for each mode)
 EOF
 	exit 2
 }
@@ -58,6 +61,7 @@ while [ $# -gt 0 ]; do
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	-t|--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
 	-q|--quiet) quiet=1; shift ;;
+	--one-boot) one_boot=1; shift ;;
 	-h|--help) usage ;;
 	-*) echo "vm-run: unknown option $1" >&2; usage ;;
 	*) break ;;
@@ -111,7 +115,8 @@ make -s -C "$kdir" M="$build" modules >"$work/build.log" 2>&1 ||
 	{ cat "$work/build.log" >&2; die "module build failed"; }
 make -s -C "$top/userspace" static >&2
 
-# --- the initramfs: busybox, our binaries and scripts, and the job line
+# --- the initramfs: busybox, our binaries and scripts; the job line is
+# added per boot
 root=$work/initramfs
 mkdir -p "$root/bin" "$root/khugehog/bin" "$root/khugehog/scripts"
 cp /bin/busybox "$root/bin/busybox"
@@ -121,12 +126,6 @@ cp "$top/userspace/frag-static" "$root/khugehog/bin/frag"
 cp "$top/userspace/timed-write-static" "$root/khugehog/bin/timed-write"
 cp "$top"/scripts/experiment.sh "$top"/scripts/vm-tests.sh "$root/khugehog/scripts/"
 chmod +x "$root/init"
-{
-	printf 'sh /khugehog/scripts/%s' "$([ "$job" = tests ] && echo vm-tests.sh || echo experiment.sh)"
-	for a in "$@"; do printf " '%s'" "${a//\'/\'\\\'\'}"; done
-	echo
-} >"$root/khugehog/job"
-(cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
 
 # TCG keeps the vCPUs' TSCs in step, but the kernel's sync check fails and
 # falls back to HPET, whose emulated reads cost ~230 ns each: trust the TSC.
@@ -137,8 +136,11 @@ qemu() {
 	local acc=$1 log=$2 tar=$3 secs=$4 initrd=$5 cpu=max
 	shift 5
 	[ "$acc" = kvm ] && cpu=host
+	# -mem-prealloc: the host faults in all guest RAM before boot, so
+	# first touches of guest memory do not add host page faults to the
+	# latencies measured.
 	timeout -k 5 "$secs" qemu-system-x86_64 -nodefaults -display none -no-reboot \
-		-accel "$acc" -cpu "$cpu" -m "$mem" -smp "$cpus" \
+		-accel "$acc" -cpu "$cpu" -m "$mem" -smp "$cpus" -mem-prealloc \
 		-kernel "$bzimage" -initrd "$initrd" -append "$cmdline" \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-serial "file:$tar" "$@" </dev/null >"$log" 2>&1
@@ -169,62 +171,106 @@ if [ "$accel" = auto ]; then
 fi
 
 [ -n "$out" ] || out=$top/results/$(date +%Y%m%d-%H%M%S)-$kname
-echo "vm-run: booting $krel ($accel, $mem, $cpus CPUs): $job $*" >&2
-log=$work/console.log
-start=$(date +%s)
-set +e
-if [ "$quiet" = 1 ]; then
-	qemu "$accel" "$log" "$work/results.tar" "$timeout" "$work/initramfs.cpio"
-	qrc=$?
-else
-	qemu "$accel" "$log" "$work/results.tar" "$timeout" "$work/initramfs.cpio" &
-	qpid=$!
-	# Echo the console as it comes, so a long TCG run shows progress.
-	tail -n +1 -F "$log" 2>/dev/null | sed -u 's/\r$//' &
-	tpid=$!
-	wait "$qpid"
-	qrc=$?
-	sleep 0.2
-	kill "$tpid" 2>/dev/null
-	wait "$tpid" 2>/dev/null
-fi
-set -e
-elapsed=$(($(date +%s) - start))
-
-# The console is kept with the results, also when the run failed.
 mkdir -p "$out"
-tr -d '\r' <"$log" >"$out/console.log"
-log=$out/console.log
+
+# boot_job OUTDIR SCRIPT ARGS...: boot a guest running SCRIPT ARGS, unpack
+# its /results into OUTDIR, and return the guest's exit status.  A panic,
+# a timeout or a guest that ends without a status is fatal.
+boot_job() {
+	local dest=$1 script=$2 a qrc qpid tpid sum size rc start
+	shift 2
+	{
+		printf 'sh /khugehog/scripts/%s' "$script"
+		for a in "$@"; do printf " '%s'" "${a//\'/\'\\\'\'}"; done
+		echo
+	} >"$root/khugehog/job"
+	(cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
+
+	echo "vm-run: booting $krel ($accel, $mem, $cpus CPUs): $script $*" >&2
+	log=$work/console.log
+	start=$(date +%s)
+	set +e
+	if [ "$quiet" = 1 ]; then
+		qemu "$accel" "$log" "$work/results.tar" "$timeout" "$work/initramfs.cpio"
+		qrc=$?
+	else
+		qemu "$accel" "$log" "$work/results.tar" "$timeout" "$work/initramfs.cpio" &
+		qpid=$!
+		# Echo the console as it comes, so a long TCG run shows progress.
+		tail -n +1 -F "$log" 2>/dev/null | sed -u 's/\r$//' &
+		tpid=$!
+		wait "$qpid"
+		qrc=$?
+		sleep 0.2
+		kill "$tpid" 2>/dev/null
+		wait "$tpid" 2>/dev/null
+	fi
+	set -e
+	elapsed=$(($(date +%s) - start))
+
+	# The console is kept with the results, also when the run failed.
+	mkdir -p "$dest"
+	tr -d '\r' <"$log" >"$dest/console.log"
+	log=$dest/console.log
+
+	[ "$qrc" -ne 124 ] && [ "$qrc" -ne 137 ] ||
+		{ tail_console; die "guest timed out after ${timeout}s"; }
+	rc=$(sed -n 's/^KHUGEHOG-EXIT \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+	if [ -z "$rc" ]; then
+		tail_console
+		grep -q 'Kernel panic' "$log" && die "guest kernel panicked"
+		die "guest ended without an exit status (qemu exit $qrc)"
+	fi
+	read -r sum size < <(sed -n 's/^KHUGEHOG-RESULTS //p' "$log" | tail -n 1)
+	[ "$(head -c "$size" "$work/results.tar" | md5sum | cut -d' ' -f1)" = "$sum" ] ||
+		die "results from the guest are corrupt (md5 mismatch)"
+	head -c "$size" "$work/results.tar" | tar -x -C "$dest"
+	echo "vm-run: guest exited $rc after ${elapsed}s" >&2
+	return "$rc"
+}
 
 tail_console() {
 	echo "--- last 40 lines of the guest console ($log):" >&2
 	tail -n 40 "$log" >&2
 }
 
-[ "$qrc" -ne 124 ] && [ "$qrc" -ne 137 ] ||
-	{ tail_console; die "guest timed out after ${timeout}s"; }
-rc=$(sed -n 's/^KHUGEHOG-EXIT \([0-9]*\)$/\1/p' "$log" | tail -n 1)
-if [ -z "$rc" ]; then
-	tail_console
-	if grep -q 'Kernel panic' "$log"; then
-		die "guest kernel panicked"
-	fi
-	die "guest ended without an exit status (qemu exit $qrc)"
-fi
+vm_setup() {
+	echo "runner=vm"
+	echo "accel=$accel"
+	echo "vm_mem=$mem"
+	echo "vm_cpus=$cpus"
+	echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
+}
 
-read -r sum size < <(sed -n 's/^KHUGEHOG-RESULTS //p' "$log" | tail -n 1)
-[ "$(head -c "$size" "$work/results.tar" | md5sum | cut -d' ' -f1)" = "$sum" ] ||
-	die "results from the guest are corrupt (md5 mismatch)"
-head -c "$size" "$work/results.tar" | tar -x -C "$out"
-if [ -f "$out/setup.txt" ]; then
-	{
-		echo "runner=vm"
-		echo "accel=$accel"
-		echo "vm_mem=$mem"
-		echo "vm_cpus=$cpus"
-		echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
-		echo "vm_seconds=$elapsed"
-	} >>"$out/setup.txt"
+rc=0
+if [ "$job" = tests ]; then
+	boot_job "$out" vm-tests.sh "$@" || rc=$?
+elif [ "$one_boot" = 1 ]; then
+	boot_job "$out" experiment.sh "$@" || rc=$?
+	[ -f "$out/setup.txt" ] && vm_setup >>"$out/setup.txt"
+else
+	# A fresh guest for each mode: a mode leaves pageblocks claimed by
+	# other migratetypes, which changes how far the next one's compaction
+	# gets.  The modes' results are merged into one run directory.
+	opts=() modes=()
+	for a in "$@"; do
+		case $a in
+		ondemand|manual) modes+=("$a") ;;
+		*) opts+=("$a") ;;
+		esac
+	done
+	[ ${#modes[@]} -gt 0 ] || die "experiment: no mode given"
+	for m in "${modes[@]}"; do
+		boot_job "$work/out-$m" experiment.sh "${opts[@]}" "$m" || { rc=$?; break; }
+		rm -rf "${out:?}/$m"
+		mv "$work/out-$m/$m" "$out/$m"
+		mv "$work/out-$m/console.log" "$out/$m/console.log"
+		mv "$work/out-$m/dmesg.txt" "$out/$m/dmesg.txt"
+		if [ "$m" = "${modes[0]}" ]; then
+			sed "s/^modes=.*/modes=${modes[*]}/" "$work/out-$m/setup.txt" >"$out/setup.txt"
+			{ vm_setup; echo "boots=one per mode"; } >>"$out/setup.txt"
+		fi
+	done
 fi
-echo "vm-run: guest exited $rc after ${elapsed}s; results in ${out#"$top"/}" >&2
+echo "vm-run: results in ${out#"$top"/}" >&2
 exit "$rc"

@@ -118,6 +118,21 @@ def vmstat(**counters):
     return "".join(f"{k} {v}\n" for k, v in base.items())
 
 
+ZONEINFO_PCP = """Node 0, zone    DMA32
+  pages free     1000
+        min      5000
+  pagesets
+    cpu: 0
+              count: 1000
+              high:  6000
+              batch: 63
+    cpu: 1
+              count: 24
+              high:  6000
+              batch: 63
+"""
+
+
 def meminfo(free_kib):
     return (f"MemTotal:        2014292 kB\nMemFree:         {free_kib} kB\n"
             f"MemAvailable:    {free_kib + 1000} kB\nHugePages_Total:       0\n")
@@ -186,7 +201,8 @@ def build_run(root, with_modes_line=True):
                                                 compact_free_scanned=2000),
                                "meminfo": meminfo(1500000), "buddyinfo": BUDDY,
                                "extfrag_index": EXTFRAG, "unusable_index": UNUSABLE},
-                   "compacted": {"meminfo": meminfo(8196096)},
+                   # MemFree leaves out per-CPU list pages: 1000 + 24 pages = 4096 kB.
+                   "compacted": {"meminfo": meminfo(8196096 - 4096), "zoneinfo": ZONEINFO_PCP},
                    "allocated": {"vmstat": vmstat(compact_stall=35, compact_success=20,
                                                   compact_fail=15,
                                                   compact_migrate_scanned=51000,
@@ -340,7 +356,7 @@ def t_json_values():
     eq(lat["sd"], round(math.sqrt(10.0), 3), "manual sd (population)")
     eq((od["percentiles_us"]["p5"], od["percentiles_us"]["p25"]), (1100.0, 1500.0),
        "ondemand p5, p25")
-    # MemFree from snap/compacted/meminfo wins over summary.txt; manual falls back.
+    # MemFree + per-CPU pages from snap/compacted wins over summary.txt; manual falls back.
     eq((od["free_kib_before"], od["pct_of_free"]), (8196096, 50.0), "ondemand free/pct")
     eq((man["free_kib_before"], man["pct_of_free"]), (90112, 25.0), "manual free/pct")
     eq((od["compaction_s"], man["compaction_s"]), (None, 0.512), "compaction_s")
