@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/debug/khugehog/: control, latencies, summary, status.
+ * /sys/kernel/debug/khugehog/: control, latencies, summary, status; the
+ * fragmentation files are extfrag.c's.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -235,6 +236,7 @@ void khh_debugfs_init(void)
 			    &khh_latencies_fops);
 	debugfs_create_file("summary", 0444, khh_dir, NULL, &khh_summary_fops);
 	debugfs_create_file("status", 0444, khh_dir, NULL, &khh_status_fops);
+	khh_extfrag_debugfs_init(khh_dir);
 }
 
 /* Waits for the files' users, so no control write runs after this. */

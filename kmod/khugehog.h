@@ -104,4 +104,8 @@ unsigned long khh_max_count(unsigned int order);
 void khh_debugfs_init(void);
 void khh_debugfs_exit(void);
 
+struct dentry;
+void khh_extfrag_debugfs_init(struct dentry *dir);
+unsigned int khh_node_score(int nid);
+
 #endif /* KHUGEHOG_H */

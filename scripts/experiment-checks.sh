@@ -18,16 +18,7 @@ modes="ondemand manual"
 tests="frag_punch_leaves_quarter latency_lines_match_summary
 manual_p90_10x_below_ondemand hugepages_over_75pct_of_free dmesg_clean"
 
-diag_file=$(mktemp)
-trap 'rm -f "$diag_file"' EXIT
-
-diag() {
-	echo "$*" >>"$diag_file"
-}
-
-summary_val() {
-	awk -v k="$1" '$1 == k { print $2 }' "$2" 2>/dev/null
-}
+. "$(dirname "$0")/ktap.sh"
 
 # Of the 2M regions frag touched (stage 0), how many hold <= 1/4 + slack after punching.
 t_frag_punch_leaves_quarter() {
@@ -44,7 +35,7 @@ t_frag_punch_leaves_quarter() {
 				for (r in touched) { n++; if (after[r] + 0 <= 128 + 16) good++ }
 				printf "%s: %d of %d touched regions hold <= 144 pages after punching\n", m, good, n
 				exit !(n > 0 && good >= 0.9 * n)
-			}' "$d/pagemap-0.txt" "$d/pagemap-1.txt" >>"$diag_file" || rc=1
+			}' "$d/pagemap-0.txt" "$d/pagemap-1.txt" >>"$ktap_diag_file" || rc=1
 	done
 	return $rc
 }
@@ -89,31 +80,14 @@ t_dmesg_clean() {
 	rc=0
 	for f in "$run"/dmesg.txt "$run"/*/dmesg.txt; do
 		[ -f "$f" ] || continue
-		if grep -E 'Oops|WARNING:|BUG:|general protection|Call Trace|page allocation failure' "$f" >"$diag_file.bad"; then
+		if grep -E "$ktap_bad_dmesg" "$f" >/tmp/khugehog-bad-dmesg; then
 			diag "$f:"
-			sed 's/^/  /' "$diag_file.bad" | head -n 20 >>"$diag_file"
+			sed 's/^/  /' /tmp/khugehog-bad-dmesg | head -n 20 | while IFS= read -r l; do diag "$l"; done
 			rc=1
 		fi
 	done
-	rm -f "$diag_file.bad"
+	rm -f /tmp/khugehog-bad-dmesg
 	return $rc
 }
 
-echo "KTAP version 1"
-echo "# experiment checks on $run ($kernel)"
-echo "1..$(echo $tests | wc -w)"
-nr=0
-failed=0
-for t in $tests; do
-	nr=$((nr + 1))
-	: >"$diag_file"
-	if "t_$t"; then
-		echo "ok $nr $kernel: $t"
-	else
-		failed=$((failed + 1))
-		echo "not ok $nr $kernel: $t"
-	fi
-	sed 's/^/# /' "$diag_file"
-done
-echo "# $kernel: $((nr - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+ktap_run "experiment checks on $run ($kernel)" "$kernel" "$tests"

@@ -124,7 +124,7 @@ cp "$top/scripts/guest-init.sh" "$root/init"
 cp "$build/kmod/khugehog.ko" "$root/khugehog/"
 cp "$top/userspace/frag-static" "$root/khugehog/bin/frag"
 cp "$top/userspace/timed-write-static" "$root/khugehog/bin/timed-write"
-cp "$top"/scripts/experiment.sh "$top"/scripts/vm-tests.sh "$root/khugehog/scripts/"
+cp "$top"/scripts/experiment.sh "$top"/scripts/vm-tests.sh "$top"/scripts/ktap.sh "$root/khugehog/scripts/"
 chmod +x "$root/init"
 
 # TCG keeps the vCPUs' TSCs in step, but the kernel's sync check fails and

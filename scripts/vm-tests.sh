@@ -21,15 +21,9 @@ grep -qw khugehog.guest=1 /proc/cmdline || {
 # scripts/experiment-checks.sh); these are the module's own tests.
 tests="module_load_unload debugfs_files_readable control_rejects_malformed
 params_out_of_range_fail_insmod release_returns_memory load_unload_cycles
-busy_while_running_and_unload_mid_run dmesg_clean"
+busy_while_running_and_unload_mid_run extfrag_files_match_kernel dmesg_clean"
 
-nr=0
-failed=0
-diag_file=/tmp/vm-tests.diag
-
-diag() {
-	echo "$*" >>"$diag_file"
-}
+. /khugehog/scripts/ktap.sh
 
 # Free memory in kB, counting the pages parked on per-CPU lists: MemFree
 # leaves them out, and freed order-9 pages can sit there (6.1+), which
@@ -58,16 +52,12 @@ wait_done() {
 	done
 }
 
-summary_val() {
-	awk -v k="$1" '$1 == k { print $2 }' "$2"
-}
-
 load() {
-	insmod "$module" "$@" 2>>"$diag_file"
+	insmod "$module" "$@" 2>>"$ktap_diag_file"
 }
 
 unload() {
-	rmmod khugehog 2>>"$diag_file"
+	rmmod khugehog 2>>"$ktap_diag_file"
 }
 
 # write_expect ERRNO_TEXT STRING: the write must fail with that error.
@@ -92,7 +82,7 @@ t_debugfs_files_readable() {
 	rc=0
 	echo "start count=4" >"$khh/control" && wait_done || rc=1
 	for f in control latencies summary status; do
-		cat "$khh/$f" >/tmp/f 2>>"$diag_file" || { diag "cannot read $f"; rc=1; }
+		cat "$khh/$f" >/tmp/f 2>>"$ktap_diag_file" || { diag "cannot read $f"; rc=1; }
 		[ -s /tmp/f ] || { diag "$f is empty"; rc=1; }
 	done
 	[ "$(wc -l <"$khh/latencies")" = 4 ] || { diag "latencies: $(wc -l <"$khh/latencies") lines, expected 4"; rc=1; }
@@ -133,7 +123,7 @@ t_params_out_of_range_fail_insmod() {
 		# line per attempt, the same line each time.
 		dmesg | tail -n +$((before + 1)) | grep khugehog | sed 's/^\[[^]]*\] //' | sort -u >/tmp/msgs
 		[ "$(wc -l </tmp/msgs)" = 1 ] || { diag "insmod $p: not one distinct dmesg line:"; rc=1; }
-		sed 's/^/  /' /tmp/msgs >>"$diag_file"
+		sed 's/^/  /' /tmp/msgs | while IFS= read -r l; do diag "$l"; done
 		[ ! -d "$khh" ] || { diag "module loaded after insmod $p failed"; rc=1; }
 	done
 	return $rc
@@ -226,36 +216,99 @@ t_busy_while_running_and_unload_mid_run() {
 	return $rc
 }
 
+# same_as_kernel NAME: the module's file equals the kernel's, read in
+# between two reads of the kernel's that agree (memory was quiet).
+same_as_kernel() {
+	tries=0
+	while [ $tries -lt 20 ]; do
+		cat "/sys/kernel/debug/extfrag/$1" >/tmp/k1
+		cat "$khh/$1" >/tmp/m
+		cat "/sys/kernel/debug/extfrag/$1" >/tmp/k2
+		if cmp -s /tmp/k1 /tmp/k2; then
+			cmp -s /tmp/k1 /tmp/m && return 0
+			diag "$1 differs from the kernel's:"
+			diff /tmp/k1 /tmp/m | sed 's/^/  /' | while IFS= read -r l; do diag "$l"; done
+			return 1
+		fi
+		tries=$((tries + 1))
+	done
+	diag "$1: the kernel's file never read the same twice in a row"
+	return 1
+}
+
+# kcompactd's node score from the kernel's unusable_index (order 9, in
+# percent; 0 when nothing is free) and the zones' present pages.  The
+# guest has one node.
+kernel_node_score() {
+	awk '
+		FNR == 1 { file++ }
+		file == 1 && $1 == "Node" { zone = $4 }
+		file == 1 && $1 == "present" { present[zone] = $2; node += $2 }
+		file == 2 { u0[$4] = $5; u9[$4] = $14 }
+		END {
+			for (z in u9) {
+				s = (u0[z] == "1.000") ? 0 : int(int(u9[z] * 1000 + 0.5) / 10)
+				score += int(present[z] * s / (node + 1))
+			}
+			print "Node 0 score " score
+		}' /proc/zoneinfo "$1"
+}
+
+t_extfrag_files_match_kernel() {
+	rc=0
+	"$frag" -q >/tmp/frag.log 2>&1 &
+	fpid=$!
+	n=3000
+	until grep -q '^frag: ready' /tmp/frag.log; do
+		kill -0 $fpid 2>/dev/null || { diag "frag died: $(cat /tmp/frag.log)"; return 1; }
+		n=$((n - 1))
+		[ $n -gt 0 ] || { diag "frag not ready"; kill $fpid; return 1; }
+		sleep 0.1
+	done
+	load || { kill $fpid; return 1; }
+	for f in extfrag_index unusable_index; do
+		same_as_kernel $f || rc=1
+	done
+	# The score, against one computed from the kernel's own unusable_index.
+	tries=0
+	while [ $tries -lt 20 ]; do
+		cat /sys/kernel/debug/extfrag/unusable_index >/tmp/k1
+		head -n 1 "$khh/fragmentation_score" >/tmp/m
+		cat /sys/kernel/debug/extfrag/unusable_index >/tmp/k2
+		cmp -s /tmp/k1 /tmp/k2 && break
+		tries=$((tries + 1))
+	done
+	kernel_node_score /tmp/k1 >/tmp/want
+	cmp -s /tmp/want /tmp/m ||
+		{ diag "fragmentation_score: '$(cat /tmp/m)', from the kernel's files: '$(cat /tmp/want)'"; rc=1; }
+	diag "fragmented memory: $(cat /tmp/m); order-9 unusable index $(awk '$4 == "DMA32" { print $14 }' /tmp/k1)"
+	unload || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	return $rc
+}
+
 t_dmesg_clean() {
-	if dmesg | grep -E 'Oops|WARNING:|BUG:|general protection|Call Trace|page allocation failure' >/tmp/bad; then
+	if dmesg | grep -E "$ktap_bad_dmesg" >/tmp/bad; then
 		diag "dmesg:"
-		sed 's/^/  /' /tmp/bad | head -n 20 >>"$diag_file"
+		sed 's/^/  /' /tmp/bad | head -n 20 | while IFS= read -r l; do diag "$l"; done
 		return 1
 	fi
 }
 
-ktap() {
+ktap_out() {
 	echo "$*" | tee -a "$out/ktap.txt"
+}
+
+# A test that failed half-way must not leave the module for the next.
+ktap_after_test() {
+	[ -d "$khh" ] && rmmod khugehog 2>/dev/null
+	return 0
 }
 
 mkdir -p "$out"
 : >"$out/ktap.txt"
-ktap "KTAP version 1"
-ktap "# khugehog integration tests on $krel"
-ktap "1..$(echo $tests | wc -w)"
-for t in $tests; do
-	nr=$((nr + 1))
-	: >"$diag_file"
-	if "t_$t"; then
-		ktap "ok $nr $krel: $t"
-	else
-		failed=$((failed + 1))
-		ktap "not ok $nr $krel: $t"
-	fi
-	[ -s "$diag_file" ] && sed 's/^/# /' "$diag_file" | tee -a "$out/ktap.txt"
-	# A test that failed half-way must not leave the module for the next.
-	[ -d "$khh" ] && rmmod khugehog 2>/dev/null
-done
+ktap_run "khugehog integration tests on $krel" "$krel" "$tests"
+e=$?
 dmesg >"$out/dmesg.txt"
-ktap "# $krel: $((nr - failed)) passed, $failed failed"
-[ "$failed" = 0 ]
+exit $e

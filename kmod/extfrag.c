@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fragmentation as the module measures it, from every populated zone's free
+ * lists: extfrag_index and unusable_index in the layout of the kernel's
+ * /sys/kernel/debug/extfrag/ files, so that a plain diff against them
+ * works, and each node's fragmentation score as kcompactd computes it.
+ */
+#include <linux/debugfs.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/nodemask.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+
+#include "khugehog.h"
+#include "fragmentation.h"
+
+/* COMPACTION_HPAGE_ORDER: the order kcompactd scores nodes at. */
+#define KHH_SCORE_ORDER (PMD_SHIFT - PAGE_SHIFT)
+
+/* A consistent copy of the free block counts, as the kernel's files take. */
+static void khh_zone_nr_free(struct zone *zone, u64 *nr_free)
+{
+	unsigned long flags;
+	unsigned int order;
+
+	spin_lock_irqsave(&zone->lock, flags);
+	for (order = 0; order < KHH_NR_ORDERS; order++)
+		nr_free[order] = zone->free_area[order].nr_free;
+	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+static unsigned int khh_zone_score(struct zone *zone)
+{
+	struct khh_contig_info info;
+	u64 nr_free[KHH_NR_ORDERS];
+
+	khh_zone_nr_free(zone, nr_free);
+	khh_contig_info(nr_free, KHH_NR_ORDERS, KHH_SCORE_ORDER, &info);
+	return khh_extfrag_for_order(KHH_SCORE_ORDER, &info);
+}
+
+/* fragmentation_score_node(): 0 (none) to 100, weighted by zone size. */
+unsigned int khh_node_score(int nid)
+{
+	pg_data_t *pgdat = NODE_DATA(nid);
+	unsigned int score = 0;
+	struct zone *zone;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		zone = &pgdat->node_zones[z];
+		if (!populated_zone(zone))
+			continue;
+		score += khh_score_weighted(zone->present_pages,
+					    khh_zone_score(zone),
+					    pgdat->node_present_pages);
+	}
+	return score;
+}
+
+/* One line per populated zone: the index at every order, in thousandths. */
+static void khh_show_index(struct seq_file *m, bool unusable)
+{
+	struct khh_contig_info info;
+	u64 nr_free[KHH_NR_ORDERS];
+	unsigned int order;
+	struct zone *zone;
+	int nid, z, index;
+
+	for_each_online_node(nid) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			zone = &NODE_DATA(nid)->node_zones[z];
+			if (!populated_zone(zone))
+				continue;
+			khh_zone_nr_free(zone, nr_free);
+			seq_printf(m, "Node %d, zone %8s ", nid, zone->name);
+			for (order = 0; order < KHH_NR_ORDERS; order++) {
+				khh_contig_info(nr_free, KHH_NR_ORDERS, order,
+						&info);
+				if (unusable) {
+					index = khh_unusable_index(order, &info);
+					seq_printf(m, "%d.%03d ", index / 1000,
+						   index % 1000);
+				} else {
+					index = khh_fragmentation_index(order,
+									&info);
+					seq_printf(m, "%2d.%03d ", index / 1000,
+						   index % 1000);
+				}
+			}
+			seq_putc(m, '\n');
+		}
+	}
+}
+
+static int khh_extfrag_index_show(struct seq_file *m, void *v)
+{
+	khh_show_index(m, false);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(khh_extfrag_index);
+
+static int khh_unusable_index_show(struct seq_file *m, void *v)
+{
+	khh_show_index(m, true);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(khh_unusable_index);
+
+static int khh_fragmentation_score_show(struct seq_file *m, void *v)
+{
+	pg_data_t *pgdat;
+	struct zone *zone;
+	unsigned int score;
+	int nid, z;
+
+	for_each_online_node(nid) {
+		pgdat = NODE_DATA(nid);
+		seq_printf(m, "Node %d score %u\n", nid, khh_node_score(nid));
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			zone = &pgdat->node_zones[z];
+			if (!populated_zone(zone))
+				continue;
+			score = khh_zone_score(zone);
+			seq_printf(m, "Node %d, zone %8s score %u weighted %u\n",
+				   nid, zone->name, score,
+				   khh_score_weighted(zone->present_pages, score,
+						      pgdat->node_present_pages));
+		}
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(khh_fragmentation_score);
+
+void khh_extfrag_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_file("extfrag_index", 0444, dir, NULL,
+			    &khh_extfrag_index_fops);
+	debugfs_create_file("unusable_index", 0444, dir, NULL,
+			    &khh_unusable_index_fops);
+	debugfs_create_file("fragmentation_score", 0444, dir, NULL,
+			    &khh_fragmentation_score_fops);
+}

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# KTAP for the POSIX sh test suites (vm-tests.sh in the guest,
+# experiment-checks.sh anywhere).  Source it, define t_<name> functions
+# that return non-zero on failure and explain themselves with diag, then:
+#   ktap_run TITLE PREFIX "name name ..."
+# A suite may redefine ktap_out (where lines go) and define
+# ktap_after_test (run after every test).
+
+ktap_diag_file=$(mktemp)
+
+ktap_out() {
+	echo "$*"
+}
+
+diag() {
+	echo "$*" >>"$ktap_diag_file"
+}
+
+# summary_val KEY FILE: the value of a khugehog summary/status line
+summary_val() {
+	awk -v k="$1" '$1 == k { print $2 }' "$2" 2>/dev/null
+}
+
+# What no dmesg of ours may contain.
+ktap_bad_dmesg='Oops|WARNING:|BUG:|general protection|Call Trace|page allocation failure'
+
+ktap_run() {
+	ktap_prefix=$2
+	ktap_out "KTAP version 1"
+	ktap_out "# $1"
+	ktap_out "1..$(echo $3 | wc -w)"
+	ktap_nr=0
+	ktap_failed=0
+	for ktap_t in $3; do
+		ktap_nr=$((ktap_nr + 1))
+		: >"$ktap_diag_file"
+		if "t_$ktap_t"; then
+			ktap_out "ok $ktap_nr $ktap_prefix: $ktap_t"
+		else
+			ktap_failed=$((ktap_failed + 1))
+			ktap_out "not ok $ktap_nr $ktap_prefix: $ktap_t"
+		fi
+		while IFS= read -r ktap_line; do
+			ktap_out "# $ktap_line"
+		done <"$ktap_diag_file"
+		command -v ktap_after_test >/dev/null && ktap_after_test
+	done
+	ktap_out "# $ktap_prefix: $((ktap_nr - ktap_failed)) passed, $ktap_failed failed"
+	rm -f "$ktap_diag_file"
+	[ "$ktap_failed" = 0 ]
+}
