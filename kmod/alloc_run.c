@@ -16,6 +16,9 @@
 #include "khugehog.h"
 #include "percentile.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 #define KHH_TIMER_SAMPLES 1025
 
 /* Callers never want the allocation-failure splat: failure is the expected end. */
@@ -137,6 +140,7 @@ static void khh_run_work(struct work_struct *work)
 		s->pfn = page ? page_to_pfn(page) : 0;
 		/* Readers of the latencies file see only finished samples. */
 		smp_store_release(&run->nr, i + 1);
+		trace_alloc_latency(i, order, s->latency_ns, s->pfn);
 		if (!page) {
 			run->failures++;
 			if (++in_a_row >= run->cfg.max_failures) {

@@ -13,6 +13,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing
 mount -t tmpfs -o size=64m tmpfs /tmp
 
 echo "khugehog-guest: $(uname -r) up after $(cut -d' ' -f1 /proc/uptime) s"

@@ -34,8 +34,14 @@ echo "# static checks"
 echo "1..$((3 + 2 * ${#kernels[@]}))"
 
 eval "$("$top/scripts/linux-source-fetch.sh" --cache "$cache")"
-perl "$checkpatch" --no-tree --strict --quiet --show-types -f "$top"/kmod/*.[ch] >"$log" 2>&1
-result "checkpatch --strict kmod/" $?
+# trace.h has TRACE_EVENT()'s layout, which --strict flags in the kernel's
+# own trace headers too: it gets checkpatch's default level.
+{
+	perl "$checkpatch" --no-tree --strict --quiet --show-types \
+		-f $(ls "$top"/kmod/*.[ch] | grep -v '/trace\.h$') &&
+		perl "$checkpatch" --no-tree --quiet --show-types -f "$top/kmod/trace.h"
+} >"$log" 2>&1
+result "checkpatch kmod/ (--strict but trace.h)" $?
 
 make -s -C "$top/userspace" clean >/dev/null
 make -s -C "$top/userspace" all static WERROR=1 >"$log" 2>&1

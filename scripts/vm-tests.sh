@@ -21,7 +21,8 @@ grep -qw khugehog.guest=1 /proc/cmdline || {
 # scripts/experiment-checks.sh); these are the module's own tests.
 tests="module_load_unload debugfs_files_readable control_rejects_malformed
 params_out_of_range_fail_insmod release_returns_memory load_unload_cycles
-busy_while_running_and_unload_mid_run extfrag_files_match_kernel dmesg_clean"
+busy_while_running_and_unload_mid_run extfrag_files_match_kernel
+alloc_latency_tracepoint dmesg_clean"
 
 . /khugehog/scripts/ktap.sh
 
@@ -285,6 +286,31 @@ t_extfrag_files_match_kernel() {
 	unload || rc=1
 	kill -TERM $fpid
 	wait $fpid
+	return $rc
+}
+
+# The tracepoint fires once per attempt and says what the latencies file says.
+t_alloc_latency_tracepoint() {
+	rc=0
+	tr=/sys/kernel/tracing
+	ev=$tr/events/khugehog/alloc_latency
+	load || return 1
+	[ -d "$ev" ] || { diag "no $ev"; unload; return 1; }
+	: >"$tr/trace"
+	echo 1 >"$ev/enable"
+	echo "start count=8" >"$khh/control" && wait_done || rc=1
+	echo 0 >"$ev/enable"
+	grep -o 'index=.*' "$tr/trace" >/tmp/ev
+	awk '{ printf "index=%d order=9 success=%d latency_ns=%d pfn=0x%x\n", $1, $3, $2, $4 }' \
+		"$khh/latencies" >/tmp/want
+	[ "$(wc -l </tmp/ev)" = 8 ] || { diag "$(wc -l </tmp/ev) events for 8 allocations"; rc=1; }
+	cmp -s /tmp/want /tmp/ev || {
+		diag "events differ from the latencies file:"
+		diff /tmp/want /tmp/ev | head -n 6 | while IFS= read -r l; do diag "  $l"; done
+		rc=1
+	}
+	diag "$(head -n 1 /tmp/ev)"
+	unload || rc=1
 	return $rc
 }
 
