@@ -31,8 +31,7 @@ struct frag {
 	uint64_t size;			/* bytes, whole chunks */
 	size_t chunks;
 	char *mem;			/* 2M aligned */
-	struct punch_run runs[PUNCH_MAX_RUNS];
-	size_t nr_runs;
+	uint64_t kept_pages;		/* after punching */
 	/* --dump: preallocated so dumps take no memory mid-experiment */
 	struct pagemap_reader reader;
 	uint64_t *pfns;
@@ -201,8 +200,9 @@ static void compute_size(struct frag *f)
 		    f->size / FRAG_MIB);
 	f->chunks = (size_t)(f->size / FRAG_CHUNK_SIZE);
 	info(f, "filling %" PRIu64 " MiB (MemTotal %" PRIu64
-	     " MiB, MemAvailable %" PRIu64 " MiB), keeping %u of %u pages per 2M chunk (%s)",
+	     " MiB, MemAvailable %" PRIu64 " MiB), keeping %s%u of %u pages per 2M chunk (%s)",
 	     f->size / FRAG_MIB, mi.total_kib >> 10, mi.available_kib >> 10,
+	     f->opts.pattern == PUNCH_RANDOM ? "on average " : "",
 	     f->opts.keep, PUNCH_CHUNK_PAGES, punch_pattern_name(f->opts.pattern));
 }
 
@@ -294,15 +294,20 @@ static void fill(struct frag *f)
 
 static void punch(struct frag *f)
 {
+	struct punch_run runs[PUNCH_MAX_RUNS];
+	bool kept[PUNCH_CHUNK_PAGES];
 	struct progress prog;
+	size_t nr_runs;
 
-	f->nr_runs = punch_runs(f->opts.pattern, f->opts.keep, f->runs);
 	progress_init(&prog, f, "punched");
 	for (size_t c = 0; c < f->chunks; c++) {
 		char *chunk = f->mem + c * FRAG_CHUNK_SIZE;
 
-		for (size_t r = 0; r < f->nr_runs; r++) {
-			const struct punch_run *run = &f->runs[r];
+		f->kept_pages += punch_chunk_kept(f->opts.pattern, f->opts.keep,
+						  f->opts.seed, c, kept);
+		nr_runs = punch_runs_of(kept, runs);
+		for (size_t r = 0; r < nr_runs; r++) {
+			const struct punch_run *run = &runs[r];
 
 			if (madvise(chunk + run->first * FRAG_PAGE_SIZE,
 				    run->count * FRAG_PAGE_SIZE, MADV_DONTNEED))
@@ -381,7 +386,7 @@ int main(int argc, char **argv)
 
 	announce("frag: ready pid=%d filled_kib=%" PRIu64 " kept_kib=%" PRIu64
 		 " chunks=%zu", (int)getpid(), f.size >> 10,
-		 (uint64_t)f.chunks * f.opts.keep * (FRAG_PAGE_SIZE >> 10),
+		 f.kept_pages * (FRAG_PAGE_SIZE >> 10),
 		 f.chunks);
 	hold(&f, &waitmask);
 }

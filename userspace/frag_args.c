@@ -25,8 +25,11 @@ const char frag_usage[] =
 "  -k, --keep N          4K pages kept per 2M chunk, 0..512 (default 128:\n"
 "                        frees 3/4)\n"
 "  -p, --pattern NAME    which pages are kept: stride (default: spread\n"
-"                        evenly, 0,4,8... for --keep 128) or head (the first\n"
-"                        N pages of each chunk)\n"
+"                        evenly, 0,4,8... for --keep 128), head (the first\n"
+"                        N pages of each chunk) or random (a random count in\n"
+"                        [0, 2N] per chunk, N on average, at random places)\n"
+"  -S, --seed N          seed of --pattern random (default 1): the same seed,\n"
+"                        the same pattern\n"
 "  -d, --dump PREFIX     write mapped 4K pages per 2M physical region to\n"
 "                        PREFIX-<stage>.txt: 0 after filling, 1 after\n"
 "                        punching, 2, 3... on each SIGUSR1 (needs\n"
@@ -42,6 +45,7 @@ static const struct option long_opts[] = {
 	{ "force",	no_argument,		NULL, 'f' },
 	{ "keep",	required_argument,	NULL, 'k' },
 	{ "pattern",	required_argument,	NULL, 'p' },
+	{ "seed",	required_argument,	NULL, 'S' },
 	{ "dump",	required_argument,	NULL, 'd' },
 	{ "wait-punch",	no_argument,		NULL, 'w' },
 	{ "quiet",	no_argument,		NULL, 'q' },
@@ -50,7 +54,7 @@ static const struct option long_opts[] = {
 };
 
 /* Leading ':' so a missing argument is told apart from an unknown option. */
-static const char short_opts[] = ":s:H:fk:p:d:wqh";
+static const char short_opts[] = ":s:H:fk:p:S:d:wqh";
 
 /* Decimal digits at *@p; advances *@p.  -EINVAL if none, -ERANGE. */
 static int parse_digits(const char **p, uint64_t *v)
@@ -248,6 +252,7 @@ static void set_defaults(struct frag_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->keep = FRAG_DEFAULT_KEEP;
 	o->pattern = PUNCH_STRIDE;
+	o->seed = 1;
 }
 
 enum frag_args_result frag_parse_args(int argc, char **argv,
@@ -291,11 +296,22 @@ enum frag_args_result frag_parse_args(int argc, char **argv,
 		case 'p':
 			if (punch_pattern_parse(optarg, &o->pattern)) {
 				snprintf(err, errlen,
-					 "unknown --pattern '%s': expected stride or head",
+					 "unknown --pattern '%s': expected stride, head or random",
 					 optarg);
 				return FRAG_ARGS_USAGE;
 			}
 			break;
+		case 'S': {
+			const char *p = optarg;
+
+			if (parse_digits(&p, &o->seed) || *p) {
+				snprintf(err, errlen,
+					 "invalid --seed '%s': expected a whole number",
+					 optarg);
+				return FRAG_ARGS_USAGE;
+			}
+			break;
+		}
 		case 'd':
 			if (!*optarg) {
 				snprintf(err, errlen, "--dump needs a non-empty PREFIX");

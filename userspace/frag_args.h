@@ -33,6 +33,7 @@ struct frag_opts {
 	bool force;
 	unsigned int keep;
 	enum punch_pattern pattern;
+	uint64_t seed;			/* --pattern random */
 	const char *dump_prefix;	/* NULL: no dumps */
 	bool quiet;
 	bool wait_punch;		/* pause between filling and punching */

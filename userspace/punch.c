@@ -9,6 +9,7 @@
 static const char *const pattern_names[] = {
 	[PUNCH_STRIDE] = "stride",
 	[PUNCH_HEAD] = "head",
+	[PUNCH_RANDOM] = "random",
 };
 
 int punch_pattern_parse(const char *name, enum punch_pattern *p)
@@ -43,13 +44,77 @@ bool punch_keeps(enum punch_pattern p, unsigned int keep, unsigned int idx)
 	}
 }
 
+/* splitmix64: small, fast, and good enough to place pages. */
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n), n > 0, without modulo bias. */
+static unsigned int uniform_below(uint64_t *state, unsigned int n)
+{
+	uint64_t limit = UINT64_MAX - UINT64_MAX % n, r;
+
+	do
+		r = splitmix64(state);
+	while (r >= limit);
+	return (unsigned int)(r % n);
+}
+
+unsigned int punch_chunk_kept(enum punch_pattern p, unsigned int keep,
+			      uint64_t seed, size_t chunk,
+			      bool kept[PUNCH_CHUNK_PAGES])
+{
+	unsigned int idx[PUNCH_CHUNK_PAGES], n, i, j, t, max;
+	uint64_t state;
+
+	if (p != PUNCH_RANDOM) {
+		for (i = 0, n = 0; i < PUNCH_CHUNK_PAGES; i++) {
+			kept[i] = punch_keeps(p, keep, i);
+			n += kept[i];
+		}
+		return n;
+	}
+	/* One stream per chunk, so chunk c is the same whatever came before. */
+	state = seed ^ ((uint64_t)chunk * 0xd1b54a32d192ed03ull);
+	max = 2 * keep < PUNCH_CHUNK_PAGES ? 2 * keep : PUNCH_CHUNK_PAGES;
+	n = uniform_below(&state, max + 1);
+	for (i = 0; i < PUNCH_CHUNK_PAGES; i++) {
+		idx[i] = i;
+		kept[i] = false;
+	}
+	/* The first n of a partial Fisher-Yates shuffle. */
+	for (i = 0; i < n; i++) {
+		j = i + uniform_below(&state, PUNCH_CHUNK_PAGES - i);
+		t = idx[i];
+		idx[i] = idx[j];
+		idx[j] = t;
+		kept[idx[i]] = true;
+	}
+	return n;
+}
+
 size_t punch_runs(enum punch_pattern p, unsigned int keep,
 		  struct punch_run runs[PUNCH_MAX_RUNS])
+{
+	bool kept[PUNCH_CHUNK_PAGES];
+
+	for (unsigned int i = 0; i < PUNCH_CHUNK_PAGES; i++)
+		kept[i] = punch_keeps(p, keep, i);
+	return punch_runs_of(kept, runs);
+}
+
+size_t punch_runs_of(const bool kept[PUNCH_CHUNK_PAGES],
+		     struct punch_run runs[PUNCH_MAX_RUNS])
 {
 	size_t n = 0;
 
 	for (unsigned int i = 0; i < PUNCH_CHUNK_PAGES; i++) {
-		if (punch_keeps(p, keep, i))
+		if (kept[i])
 			continue;
 		if (n && runs[n - 1].first + runs[n - 1].count == i) {
 			runs[n - 1].count++;

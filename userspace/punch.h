@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* 4K pages in a 2M chunk. */
 #define PUNCH_CHUNK_PAGES	512u
@@ -17,6 +18,7 @@
 enum punch_pattern {
 	PUNCH_STRIDE,	/* kept pages spread evenly over the chunk */
 	PUNCH_HEAD,	/* the first pages of the chunk are kept */
+	PUNCH_RANDOM,	/* a random number of pages, at random places, per chunk */
 };
 
 /* A run of @count freed pages starting at page @first of a chunk. */
@@ -25,16 +27,31 @@ struct punch_run {
 	unsigned int count;
 };
 
-/* "stride" or "head".  Returns 0, or -EINVAL for an unknown name. */
+/* "stride", "head" or "random".  Returns 0, or -EINVAL for an unknown name. */
 int punch_pattern_parse(const char *name, enum punch_pattern *p);
 const char *punch_pattern_name(enum punch_pattern p);
 
 /*
  * Whether page @idx (0..511) of a chunk is kept when @keep (0..512) pages
- * per chunk are.  Exactly @keep pages of a chunk are kept, with either
- * pattern.
+ * per chunk are, for the stride and head patterns: exactly @keep pages
+ * of a chunk are kept.
  */
 bool punch_keeps(enum punch_pattern p, unsigned int keep, unsigned int idx);
+
+/*
+ * Which pages of chunk @chunk are kept, in @kept; returns how many.
+ * stride and head: punch_keeps().  random: the count is uniform in
+ * [0, min(2 * @keep, 512)], so @keep on average, and the pages are a
+ * uniform choice; both follow from @seed and @chunk alone, so a run is
+ * reproducible and chunks do not depend on each other.
+ */
+unsigned int punch_chunk_kept(enum punch_pattern p, unsigned int keep,
+			      uint64_t seed, size_t chunk,
+			      bool kept[PUNCH_CHUNK_PAGES]);
+
+/* The maximal runs of pages not in @kept, in page order; returns how many. */
+size_t punch_runs_of(const bool kept[PUNCH_CHUNK_PAGES],
+		     struct punch_run runs[PUNCH_MAX_RUNS]);
 
 /*
  * Fill @runs with the maximal runs of pages freed in each chunk, in page

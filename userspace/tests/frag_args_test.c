@@ -240,6 +240,25 @@ TEST(pattern_names)
 	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "tail"));
 	EXPECT_NE(NULL, strstr(err, "'tail'")) TH_LOG("%s", err);
 	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "HEAD"));
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-p", "random"));
+	EXPECT_EQ(PUNCH_RANDOM, o.pattern);
+}
+
+TEST(seed)
+{
+	struct frag_opts o;
+	char err[256];
+
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-p", "random"));
+	EXPECT_EQ(1, o.seed);
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-S", "42"));
+	EXPECT_EQ(42, o.seed);
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "--seed=18446744073709551615"));
+	EXPECT_EQ(UINT64_MAX, o.seed);
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "--seed", "x"));
+	EXPECT_NE(NULL, strstr(err, "--seed")) TH_LOG("%s", err);
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "--seed", "-1"));
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "--seed", "18446744073709551616"));
 }
 
 TEST(usage_errors)

@@ -3,6 +3,8 @@
 
 #include "punch.h"
 
+#include <string.h>
+
 static unsigned int count_kept(enum punch_pattern p, unsigned int keep)
 {
 	unsigned int n = 0;
@@ -55,6 +57,9 @@ TEST(pattern_names)
 	EXPECT_EQ(-EINVAL, punch_pattern_parse("strid", &p));
 	EXPECT_STREQ("stride", punch_pattern_name(PUNCH_STRIDE));
 	EXPECT_STREQ("head", punch_pattern_name(PUNCH_HEAD));
+	ASSERT_EQ(0, punch_pattern_parse("random", &p));
+	EXPECT_EQ(PUNCH_RANDOM, p);
+	EXPECT_STREQ("random", punch_pattern_name(PUNCH_RANDOM));
 }
 
 TEST(stride_128_keeps_every_fourth_page)
@@ -175,6 +180,91 @@ TEST(runs_cover_the_complement_merged)
 		EXPECT_EQ(0, check_runs(PUNCH_HEAD, keep))
 			TH_LOG("head keep=%u", keep);
 	}
+}
+
+TEST(random_is_reproducible_per_chunk)
+{
+	bool a[PUNCH_CHUNK_PAGES], b[PUNCH_CHUNK_PAGES];
+	unsigned int na, nb;
+
+	na = punch_chunk_kept(PUNCH_RANDOM, 128, 42, 7, a);
+	punch_chunk_kept(PUNCH_RANDOM, 128, 42, 8, b);	/* another chunk between */
+	nb = punch_chunk_kept(PUNCH_RANDOM, 128, 42, 7, b);
+	ASSERT_EQ(na, nb);
+	ASSERT_EQ(0, memcmp(a, b, sizeof(a)));
+	/* Another seed, or another chunk, gives another pattern. */
+	punch_chunk_kept(PUNCH_RANDOM, 128, 43, 7, b);
+	EXPECT_NE(0, memcmp(a, b, sizeof(a)));
+	punch_chunk_kept(PUNCH_RANDOM, 128, 42, 9, b);
+	EXPECT_NE(0, memcmp(a, b, sizeof(a)));
+}
+
+TEST(random_share_is_keep_on_average)
+{
+	bool kept[PUNCH_CHUNK_PAGES];
+	unsigned int n, lo = PUNCH_CHUNK_PAGES, hi = 0, marked;
+	uint64_t sum = 0;
+	size_t c;
+
+	for (c = 0; c < 4096; c++) {
+		n = punch_chunk_kept(PUNCH_RANDOM, 128, 1, c, kept);
+		marked = 0;
+		for (unsigned int i = 0; i < PUNCH_CHUNK_PAGES; i++)
+			marked += kept[i];
+		ASSERT_EQ(n, marked);
+		ASSERT_GE(256, n);
+		lo = n < lo ? n : lo;
+		hi = n > hi ? n : hi;
+		sum += n;
+	}
+	/* Uniform on [0, 256]: mean 128, sd of the mean over 4096 ~ 1.2. */
+	EXPECT_GE(sum, 4096 * 124);
+	EXPECT_LE(sum, 4096 * 132);
+	EXPECT_GE(8, lo);
+	EXPECT_LE(248, hi);
+	/* With keep above 256, counts are capped at the chunk. */
+	for (c = 0; c < 256; c++) {
+		ASSERT_GE(PUNCH_CHUNK_PAGES, punch_chunk_kept(PUNCH_RANDOM, 400, 3, c, kept));
+	}
+}
+
+TEST(random_runs_cover_the_complement)
+{
+	bool kept[PUNCH_CHUNK_PAGES], freed[PUNCH_CHUNK_PAGES] = { 0 };
+	struct punch_run runs[PUNCH_MAX_RUNS];
+	size_t n, r;
+
+	for (size_t c = 0; c < 64; c++) {
+		punch_chunk_kept(PUNCH_RANDOM, 128, 5, c, kept);
+		memset(freed, 0, sizeof(freed));
+		n = punch_runs_of(kept, runs);
+		ASSERT_GE(PUNCH_MAX_RUNS, n);
+		for (r = 0; r < n; r++) {
+			/* maximal: a run never touches the next one */
+			if (r) {
+				ASSERT_LT(runs[r - 1].first + runs[r - 1].count, runs[r].first);
+			}
+			for (unsigned int i = 0; i < runs[r].count; i++)
+				freed[runs[r].first + i] = true;
+		}
+		for (unsigned int i = 0; i < PUNCH_CHUNK_PAGES; i++) {
+			ASSERT_NE(kept[i], freed[i]) TH_LOG("chunk %zu page %u", c, i);
+		}
+	}
+}
+
+TEST(fixed_patterns_through_chunk_kept)
+{
+	bool kept[PUNCH_CHUNK_PAGES];
+
+	/* stride and head ignore seed and chunk */
+	ASSERT_EQ(128, punch_chunk_kept(PUNCH_STRIDE, 128, 99, 12345, kept));
+	for (unsigned int i = 0; i < PUNCH_CHUNK_PAGES; i++) {
+		ASSERT_EQ(i % 4 == 0, kept[i]);
+	}
+	ASSERT_EQ(100, punch_chunk_kept(PUNCH_HEAD, 100, 1, 0, kept));
+	EXPECT_TRUE(kept[99]);
+	EXPECT_FALSE(kept[100]);
 }
 
 TEST_HARNESS_MAIN
