@@ -234,9 +234,12 @@ run_mode() {
 	say "$mode: $(awk '$1 == "allocated" { a = $2 } $1 == "p50_ns" { p = $2 } $1 == "p90_ns" { q = $2 }
 		END { printf "%d pages, p50 %.1f us, p90 %.1f us", a, p / 1000, q / 1000 }' "$d/summary.txt")"
 
+	# Release first: the hugepages leave less than the min watermark free,
+	# too little to write the dump safely, and releasing them moves none
+	# of frag's pages (their PFNs are in latencies.txt).
+	echo release >"$khh/control" || die "cannot release the pages"
 	kill -USR1 "$frag_pid"
 	wait_line "$d/frag.log" 'dumped .*pagemap-2' "$phase_timeout"
-	echo release >"$khh/control" || die "cannot release the pages"
 	kill -TERM "$frag_pid"
 	wait "$frag_pid"
 	frag_pid=

@@ -261,8 +261,16 @@ else
 	done
 	[ ${#modes[@]} -gt 0 ] || die "experiment: no mode given"
 	for m in "${modes[@]}"; do
-		boot_job "$work/out-$m" experiment.sh "${opts[@]}" "$m" || { rc=$?; break; }
 		rm -rf "${out:?}/$m"
+		if ! boot_job "$work/out-$m" experiment.sh "${opts[@]}" "$m"; then
+			rc=1
+			# Keep what the failed guest left, console first.
+			mkdir -p "$out/$m"
+			cp -r "$work/out-$m/." "$out/$m/"
+			echo "vm-run: mode $m failed; its console: ${out#"$top"/}/$m/console.log" >&2
+			tail -n 15 "$out/$m/console.log" >&2
+			break
+		fi
 		mv "$work/out-$m/$m" "$out/$m"
 		mv "$work/out-$m/console.log" "$out/$m/console.log"
 		mv "$work/out-$m/dmesg.txt" "$out/$m/dmesg.txt"

@@ -167,9 +167,9 @@ t_load_unload_cycles() {
 	return $rc
 }
 
-t_busy_while_running_and_unload_mid_run() {
-	rc=0
-	free0=$(memfree)
+# start_frag: frag fragments memory in the background (pid in fpid);
+# returns once it has punched, or fails if it dies or takes 5 minutes.
+start_frag() {
 	"$frag" -q >/tmp/frag.log 2>&1 &
 	fpid=$!
 	n=3000
@@ -179,6 +179,12 @@ t_busy_while_running_and_unload_mid_run() {
 		[ $n -gt 0 ] || { diag "frag not ready"; kill $fpid; return 1; }
 		sleep 0.1
 	done
+}
+
+t_busy_while_running_and_unload_mid_run() {
+	rc=0
+	free0=$(memfree)
+	start_frag || return 1
 	load || { kill $fpid; return 1; }
 	# __GFP_RETRY_MAYFAIL retries compaction rather than failing early:
 	# a run of seconds, long enough to write to it while it runs.
@@ -257,15 +263,7 @@ kernel_node_score() {
 
 t_extfrag_files_match_kernel() {
 	rc=0
-	"$frag" -q >/tmp/frag.log 2>&1 &
-	fpid=$!
-	n=3000
-	until grep -q '^frag: ready' /tmp/frag.log; do
-		kill -0 $fpid 2>/dev/null || { diag "frag died: $(cat /tmp/frag.log)"; return 1; }
-		n=$((n - 1))
-		[ $n -gt 0 ] || { diag "frag not ready"; kill $fpid; return 1; }
-		sleep 0.1
-	done
+	start_frag || return 1
 	load || { kill $fpid; return 1; }
 	for f in extfrag_index unusable_index; do
 		same_as_kernel $f || rc=1
