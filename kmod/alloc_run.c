@@ -49,6 +49,33 @@ unsigned long khh_max_count(unsigned int order)
 	return (totalram_pages() >> order) + KHH_MAX_FAILURES_LIMIT;
 }
 
+/*
+ * The bounds of a run's settings, for the module parameters (@verbose:
+ * one dmesg line saying which is wrong) and for "start" (quietly).
+ */
+int khh_run_cfg_check(const struct khh_run_cfg *cfg, bool verbose)
+{
+	if (cfg->order >= KHH_NR_ORDERS) {
+		if (verbose)
+			pr_err("order=%u: out of range, 0 to %zu\n", cfg->order,
+			       KHH_NR_ORDERS - 1);
+		return -EINVAL;
+	}
+	if (cfg->count > khh_max_count(cfg->order)) {
+		if (verbose)
+			pr_err("count=%lu: out of range, 0 to %lu for order %u\n",
+			       cfg->count, khh_max_count(cfg->order), cfg->order);
+		return -EINVAL;
+	}
+	if (!cfg->max_failures || cfg->max_failures > KHH_MAX_FAILURES_LIMIT) {
+		if (verbose)
+			pr_err("max_failures=%u: out of range, 1 to %u\n",
+			       cfg->max_failures, KHH_MAX_FAILURES_LIMIT);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static unsigned long khh_free_kib(void)
 {
 	return global_zone_page_state(NR_FREE_PAGES) << (PAGE_SHIFT - 10);

@@ -61,10 +61,7 @@ static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
 			return -EINVAL;
 		}
 	}
-	if (cfg->order >= KHH_NR_ORDERS || cfg->count > khh_max_count(cfg->order) ||
-	    !cfg->max_failures || cfg->max_failures > KHH_MAX_FAILURES_LIMIT)
-		return -EINVAL;
-	return 0;
+	return khh_run_cfg_check(cfg, false);
 }
 
 static int khh_control_exec(char *cmd)

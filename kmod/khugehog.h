@@ -100,6 +100,7 @@ void khh_run_abort(void);
 void khh_run_exit(void);
 u64 khh_timer_overhead_ns(void);
 unsigned long khh_max_count(unsigned int order);
+int khh_run_cfg_check(const struct khh_run_cfg *cfg, bool verbose);
 
 void khh_debugfs_init(void);
 void khh_debugfs_exit(void);

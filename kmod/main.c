@@ -5,8 +5,8 @@
  * Write "start" to /sys/kernel/debug/khugehog/control and the module
  * allocates pages of the given order, one after another, until the first
  * failure (or max_failures in a row, or a count), timing every
- * alloc_pages() call.  It holds the pages
- * until "release" is written or the module is unloaded.  The parameters
+ * alloc_pages() call.  It holds the pages until "release" is written or
+ * the module is unloaded.  The parameters
  * below are the defaults of every run; "start order=N gfp=NAME count=N
  * max_failures=N" overrides them for one run.
  */
@@ -66,24 +66,11 @@ static int __init khugehog_init(void)
 		       gfp);
 		return -EINVAL;
 	}
-	if (order >= KHH_NR_ORDERS) {
-		pr_err("order=%u: out of range, 0 to %zu\n", order,
-		       KHH_NR_ORDERS - 1);
-		return -EINVAL;
-	}
-	if (count > khh_max_count(order)) {
-		pr_err("count=%lu: out of range, 0 to %lu for order %u\n",
-		       count, khh_max_count(order), order);
-		return -EINVAL;
-	}
-	if (!max_failures || max_failures > KHH_MAX_FAILURES_LIMIT) {
-		pr_err("max_failures=%u: out of range, 1 to %u\n", max_failures,
-		       KHH_MAX_FAILURES_LIMIT);
-		return -EINVAL;
-	}
 	khh_default_cfg.order = order;
 	khh_default_cfg.count = count;
 	khh_default_cfg.max_failures = max_failures;
+	if (khh_run_cfg_check(&khh_default_cfg, true))
+		return -EINVAL;
 
 	khh_run_init();
 	khh_debugfs_init();
