@@ -64,6 +64,35 @@ static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
 	return khh_run_cfg_check(cfg, false);
 }
 
+/* "pin share=PCT [seed=N]" */
+static int khh_parse_pin(char *args)
+{
+	unsigned int share = 101;
+	char *tok, *val;
+	u64 seed = 1;
+	int ret;
+
+	while ((tok = strsep(&args, " \t")) != NULL) {
+		if (!*tok)
+			continue;
+		val = strchr(tok, '=');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		if (!strcmp(tok, "share"))
+			ret = kstrtouint(val, 0, &share);
+		else if (!strcmp(tok, "seed"))
+			ret = kstrtou64(val, 0, &seed);
+		else
+			ret = -EINVAL;
+		if (ret)
+			return ret;
+	}
+	if (share > 100)
+		return -EINVAL;
+	return khh_pin(share, seed);
+}
+
 static int khh_control_exec(char *cmd)
 {
 	struct khh_run_cfg cfg = khh_default_cfg;
@@ -75,8 +104,14 @@ static int khh_control_exec(char *cmd)
 		ret = khh_parse_start(cmd, &cfg);
 		return ret ? ret : khh_run_start(&cfg);
 	}
+	if (!strcmp(verb, "pin"))
+		return khh_parse_pin(cmd);
 	if (cmd && *cmd)
 		return -EINVAL;
+	if (!strcmp(verb, "unpin")) {
+		khh_unpin();
+		return 0;
+	}
 	if (!strcmp(verb, "release"))
 		return khh_run_release();
 	if (!strcmp(verb, "abort")) {
@@ -105,7 +140,9 @@ static ssize_t khh_control_write(struct file *file, const char __user *ubuf,
 static const char khh_control_usage[] =
 	"start [order=N] [gfp=kernel|transhuge_light|transhuge_retry] [count=N] [max_failures=N]\n"
 	"release\n"
-	"abort\n";
+	"abort\n"
+	"pin share=PERCENT [seed=N]\n"
+	"unpin\n";
 
 /* Reading the control file tells what it accepts. */
 static ssize_t khh_control_read(struct file *file, char __user *ubuf,
@@ -218,6 +255,7 @@ static int khh_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "held_kib %lu\n",
 		   held << (run->cfg.order + PAGE_SHIFT - 10));
 	seq_printf(m, "runs %lu\n", khh.runs_done);
+	seq_printf(m, "pinned %lu\n", khh_nr_pinned());
 	khh_show_cfg(m, &khh_default_cfg, "default_");
 	mutex_unlock(&khh.lock);
 	return 0;
@@ -225,7 +263,7 @@ static int khh_status_show(struct seq_file *m, void *v)
 DEFINE_SHOW_ATTRIBUTE(khh_status);
 
 /* debugfs failures are not fatal, and not checked, by kernel convention. */
-void khh_debugfs_init(void)
+struct dentry *khh_debugfs_init(void)
 {
 	khh_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("control", 0600, khh_dir, NULL, &khh_control_fops);
@@ -234,6 +272,7 @@ void khh_debugfs_init(void)
 	debugfs_create_file("summary", 0444, khh_dir, NULL, &khh_summary_fops);
 	debugfs_create_file("status", 0444, khh_dir, NULL, &khh_status_fops);
 	khh_extfrag_debugfs_init(khh_dir);
+	return khh_dir;
 }
 
 /* Waits for the files' users, so no control write runs after this. */

@@ -93,6 +93,8 @@ static inline unsigned long khh_samples_done(const struct khh_run *run)
 
 extern struct khh_run_cfg khh_default_cfg;
 
+struct dentry;
+
 void khh_run_init(void);
 int khh_run_start(const struct khh_run_cfg *cfg);
 int khh_run_release(void);
@@ -102,11 +104,17 @@ u64 khh_timer_overhead_ns(void);
 unsigned long khh_max_count(unsigned int order);
 int khh_run_cfg_check(const struct khh_run_cfg *cfg, bool verbose);
 
-void khh_debugfs_init(void);
+struct dentry *khh_debugfs_init(void);
 void khh_debugfs_exit(void);
 
-struct dentry;
 void khh_extfrag_debugfs_init(struct dentry *dir);
 unsigned int khh_node_score(int nid);
+
+int khh_compactor_init(struct dentry *dir);
+void khh_compactor_exit(void);
+
+int khh_pin(unsigned int share, u64 seed);
+void khh_unpin(void);
+unsigned long khh_nr_pinned(void);
 
 #endif /* KHUGEHOG_H */

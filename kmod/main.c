@@ -60,6 +60,8 @@ MODULE_PARM_DESC(max_failures,
 
 static int __init khugehog_init(void)
 {
+	int ret;
+
 	khh_default_cfg.gfp = khh_gfp_preset_find(gfp);
 	if (!khh_default_cfg.gfp) {
 		pr_err("gfp=%s: not a preset (kernel, transhuge_light, transhuge_retry)\n",
@@ -73,13 +75,23 @@ static int __init khugehog_init(void)
 		return -EINVAL;
 
 	khh_run_init();
-	khh_debugfs_init();
+	ret = khh_compactor_init(khh_debugfs_init());
+	if (ret)
+		goto err_debugfs;
 	return 0;
+
+err_debugfs:
+	khh_debugfs_exit();
+	khh_run_exit();
+	return ret;
 }
 
 static void __exit khugehog_exit(void)
 {
+	/* No control write or file read runs after this. */
 	khh_debugfs_exit();
+	khh_compactor_exit();
+	khh_unpin();
 	khh_run_exit();
 }
 

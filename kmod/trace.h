@@ -2,6 +2,7 @@
 /*
  * khugehog's tracepoints: perf record -e khugehog:*, or in bpftrace
  *   tracepoint:khugehog:alloc_latency { @us = hist(args->latency_ns / 1000); }
+ *   tracepoint:khugehog:compact_block { @moved = sum(args->nr_moved); }
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM khugehog
@@ -38,6 +39,38 @@ TRACE_EVENT(alloc_latency,
 	TP_printk("index=%lu order=%u success=%d latency_ns=%llu pfn=0x%lx",
 		  __entry->index, __entry->order, __entry->success,
 		  __entry->latency_ns, __entry->pfn)
+);
+
+/*
+ * One block the targeted compactor tried to empty with
+ * alloc_contig_range(): result is 0 or the negative errno it returned.
+ */
+TRACE_EVENT(compact_block,
+
+	TP_PROTO(unsigned long pfn, unsigned int order, unsigned int nr_moved,
+		 int result, u64 latency_ns),
+
+	TP_ARGS(pfn, order, nr_moved, result, latency_ns),
+
+	TP_STRUCT__entry(
+		__field(unsigned long,	pfn)
+		__field(unsigned int,	order)
+		__field(unsigned int,	nr_moved)
+		__field(int,		result)
+		__field(u64,		latency_ns)
+	),
+
+	TP_fast_assign(
+		__entry->pfn = pfn;
+		__entry->order = order;
+		__entry->nr_moved = nr_moved;
+		__entry->result = result;
+		__entry->latency_ns = latency_ns;
+	),
+
+	TP_printk("pfn=0x%lx order=%u nr_moved=%u result=%d latency_ns=%llu",
+		  __entry->pfn, __entry->order, __entry->nr_moved,
+		  __entry->result, __entry->latency_ns)
 );
 
 #endif /* _KHUGEHOG_TRACE_H */

@@ -69,7 +69,8 @@ done
 
 # Every parameter documented: modinfo is the module's manual.
 {
-	params=$(modinfo -F parmtype "$modinfo_ko" | cut -d: -f1 | sort)
+	# module_param_cb() records no parmtype: take the kernel_param symbols.
+	params=$(nm "$modinfo_ko" | awk '$3 ~ /^__param_/ && $3 !~ /^__param_str_/ { sub(/^__param_/, "", $3); print $3 }' | sort)
 	documented=$(modinfo -F parm "$modinfo_ko" | awk -F: '$2 != "" { print $1 }' | sort)
 	echo "parameters: $(echo $params); documented: $(echo $documented)"
 	[ -n "$params" ] && [ "$params" = "$documented" ]

@@ -22,7 +22,12 @@ grep -qw khugehog.guest=1 /proc/cmdline || {
 tests="module_load_unload debugfs_files_readable control_rejects_malformed
 params_out_of_range_fail_insmod release_returns_memory load_unload_cycles
 busy_while_running_and_unload_mid_run extfrag_files_match_kernel
-alloc_latency_tracepoint dmesg_clean"
+alloc_latency_tracepoint compactor_params_rejected compactor_strategies_reach_target
+compact_block_tracepoint compactor_enable_disable_cycles
+compactor_load_unload_cycles pin_unpin dmesg_clean"
+
+# Arguments: run only these tests (names as above).
+[ $# -gt 0 ] && tests="$*"
 
 . /khugehog/scripts/ktap.sh
 
@@ -82,7 +87,7 @@ t_debugfs_files_readable() {
 	load || return 1
 	rc=0
 	echo "start count=4" >"$khh/control" && wait_done || rc=1
-	for f in control latencies summary status; do
+	for f in control latencies summary status compactor_status compactor_timeline; do
 		cat "$khh/$f" >/tmp/f 2>>"$ktap_diag_file" || { diag "cannot read $f"; rc=1; }
 		[ -s /tmp/f ] || { diag "$f is empty"; rc=1; }
 	done
@@ -111,7 +116,9 @@ t_control_rejects_malformed() {
 t_params_out_of_range_fail_insmod() {
 	rc=0
 	for p in order=11 order=4096 gfp=bogus count=99999999999 order=abc \
-		max_failures=0 max_failures=5000; do
+		max_failures=0 max_failures=5000 compactor_strategy=bogus \
+		compactor_interval_ms=1 compactor_wmark_low=50 compactor_order=0 \
+		compactor_pass_blocks=0 compactor_enabled=maybe; do
 		before=$(dmesg | wc -l)
 		if insmod "$module" "$p" 2>/tmp/ierr; then
 			diag "insmod $p succeeded"
@@ -170,6 +177,7 @@ t_load_unload_cycles() {
 # start_frag: frag fragments memory in the background (pid in fpid);
 # returns once it has punched, or fails if it dies or takes 5 minutes.
 start_frag() {
+	rm -f /tmp/frag.log
 	"$frag" -q >/tmp/frag.log 2>&1 &
 	fpid=$!
 	n=3000
@@ -308,6 +316,266 @@ t_alloc_latency_tracepoint() {
 		rc=1
 	}
 	diag "$(head -n 1 /tmp/ev)"
+	unload || rc=1
+	return $rc
+}
+
+# ---- the compactor (compactor_* parameters, compactor_status) ----
+par=/sys/module/khugehog/parameters
+
+# param_expect_einval NAME VALUE: writing it fails and changes nothing
+param_expect_einval() {
+	was=$(cat "$par/$1")
+	if timed-write "$par/$1" "$2" >/dev/null 2>/tmp/werr; then
+		diag "$1=$2 was accepted"
+		return 1
+	fi
+	grep -q "Invalid argument" /tmp/werr || { diag "$1=$2: $(cat /tmp/werr)"; return 1; }
+	[ "$(cat "$par/$1")" = "$was" ] || { diag "$1 changed to $(cat "$par/$1") by a rejected write"; return 1; }
+}
+
+cstat() {
+	summary_val "$1" "$khh/compactor_status"
+}
+
+# wait_compactor_target SECONDS: until the compactor reports the low watermark
+wait_compactor_target() {
+	n=$(($1 * 10))
+	while [ "$(cstat target_reached_ns)" = -1 ]; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# wait_compactor_score SCORE SECONDS: until node 0's score is at most SCORE
+wait_compactor_score() {
+	n=$(($2 * 10))
+	while [ "$(cstat node0_score)" -gt "$1" ]; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# wait_compactor_free_blocks N SECONDS: until node 0 has N free 2M blocks
+wait_compactor_free_blocks() {
+	n=$(($2 * 10))
+	while [ "$(cstat node0_free_blocks)" -lt "$1" ]; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# ms_since T0: milliseconds since /proc/uptime read T0
+ms_since() {
+	awk -v a="$1" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%d", (b - a) * 1000 }'
+}
+
+t_compactor_params_rejected() {
+	load || return 1
+	rc=0
+	for pv in compactor_strategy=bogus compactor_strategy=Targeted compactor_interval_ms=9 \
+		compactor_interval_ms=60001 compactor_wmark_high=0 compactor_wmark_high=101 \
+		compactor_wmark_high=5 compactor_wmark_low=20 compactor_wmark_low=100 \
+		compactor_index_threshold=1001 compactor_order=0 compactor_order=11 \
+		compactor_pass_blocks=0 compactor_pass_blocks=4097 compactor_enabled=maybe \
+		compactor_interval_ms=abc; do
+		param_expect_einval "${pv%%=*}" "${pv#*=}" || rc=1
+	done
+	grep -qx "enabled 0" "$khh/compactor_status" || { diag "compactor enabled by a rejected write"; rc=1; }
+	echo node >"$par/compactor_strategy" && [ "$(cat "$par/compactor_strategy")" = node ] ||
+		{ diag "compactor_strategy does not read back 'node'"; rc=1; }
+	unload || rc=1
+	return $rc
+}
+
+# Each strategy makes freshly fragmented memory usable: targeted down to
+# the low watermark, node below the high one, alloc doubling the free 2M
+# blocks.  The kernel's compaction
+# begin/end events are kept, to tell from the log why a pass stopped.
+t_compactor_strategies_reach_target() {
+	rc=0
+	tr=/sys/kernel/tracing
+	for s in targeted node alloc; do
+		start_frag || return 1
+		load compactor_strategy=$s || { kill $fpid; return 1; }
+		score0=$(cstat node0_score)
+		free0=$(cstat node0_free_blocks)
+		high=$(cat "$par/compactor_wmark_high")
+		low=$(cat "$par/compactor_wmark_low")
+		: >"$tr/trace"
+		for e in mm_compaction_begin mm_compaction_end; do
+			echo 1 >"$tr/events/compaction/$e/enable"
+		done
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		echo Y >"$par/compactor_enabled" || rc=1
+		src=0
+		case $s in
+		targeted)
+			wait_compactor_target 90 ||
+				{ diag "$s: score $score0 -> $(cstat node0_score) in 90 s, low watermark $low not reached"; src=1; } ;;
+		node)
+			wait_compactor_score "$high" 60 ||
+				{ diag "$s: score $score0 -> $(cstat node0_score) in 60 s, high watermark $high not reached"; src=1; } ;;
+		alloc)
+			# THP-style direct compaction stops where the pageblock skip
+			# hints say it failed before (6.1 stalls near score 50):
+			# the bar is twice the free 2M blocks.
+			wait_compactor_free_blocks $((2 * free0)) 60 ||
+				{ diag "$s: free 2M blocks $free0 -> $(cstat node0_free_blocks) in 60 s, not doubled"; src=1; } ;;
+		esac
+		ms=$(ms_since "$t0")
+		echo N >"$par/compactor_enabled" || rc=1
+		echo 0 >"$tr/events/compaction/enable"
+		diag "$s: score $score0 -> $(cstat node0_score), free 2M blocks $free0 -> $(cstat node0_free_blocks) in $ms ms; passes $(cstat passes), pgmigrate_success $(cstat pgmigrate_success)"
+		case $s in
+		targeted)
+			diag "  emptied $(cstat blocks_emptied) blocks (busy $(cstat blocks_busy)), floor $(cstat pages_floor) pages, own count $(cstat pages_migrated), soaked $(cstat pages_soaked)"
+			[ "$(cstat blocks_emptied)" -gt 0 ] || { diag "targeted emptied no block"; src=1; } ;;
+		alloc)
+			diag "  allocated $(cstat hugepages_allocated) order-9 pages"
+			[ "$(cstat hugepages_allocated)" -gt 0 ] || { diag "alloc allocated nothing"; src=1; } ;;
+		esac
+		[ "$(cstat node0_free_blocks)" -gt "$free0" ] || { diag "$s: no more free 2M blocks than before"; src=1; }
+		grep -qx "state off" "$khh/compactor_status" || { diag "$s: $(grep ^state "$khh/compactor_status") after disable"; src=1; }
+		if [ $src != 0 ]; then
+			diag "  timeline: $(tail -n 4 "$khh/compactor_timeline" | tr '\n' ';')"
+			grep -E 'compaction_(begin|end)' "$tr/trace" | sed 's/^.*mm_/mm_/' | tail -n 8 |
+				while IFS= read -r l; do diag "  $l"; done
+			rc=1
+		fi
+		unload || rc=1
+		kill -TERM $fpid
+		wait $fpid
+	done
+	return $rc
+}
+
+# One event per block tried; the successful ones add up to the status.
+t_compact_block_tracepoint() {
+	rc=0
+	tr=/sys/kernel/tracing
+	ev=$tr/events/khugehog/compact_block
+	start_frag || return 1
+	load compactor_pass_blocks=8 compactor_interval_ms=100 || { kill $fpid; return 1; }
+	[ -d "$ev" ] || { diag "no $ev"; unload; kill $fpid; return 1; }
+	: >"$tr/trace"
+	echo 1 >"$ev/enable"
+	echo Y >"$par/compactor_enabled"
+	sleep 3
+	echo N >"$par/compactor_enabled"
+	echo 0 >"$ev/enable"
+	grep -o 'pfn=.*' "$tr/trace" >/tmp/ev
+	awk '/result=0 / { n++; sub("nr_moved=", "", $3); m += $3 } END { printf "%d %d\n", n, m }' /tmp/ev >/tmp/evsum
+	want="$(cstat blocks_emptied) $(cstat pages_migrated)"
+	[ "$(cat /tmp/evsum)" = "$want" ] ||
+		{ diag "events: $(cat /tmp/evsum) (emptied, moved); status: $want"; rc=1; }
+	[ "$(cstat blocks_emptied)" -gt 0 ] || { diag "no block emptied in 3 s"; rc=1; }
+	diag "$(wc -l </tmp/ev) events; $(head -n 1 /tmp/ev)"
+	unload || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	return $rc
+}
+
+# Stopping a busy compactor: within 1 s every time, nothing leaked.
+t_compactor_enable_disable_cycles() {
+	rc=0
+	free0=$(memfree)
+	start_frag || return 1
+	load compactor_pass_blocks=4096 compactor_wmark_low=0 compactor_wmark_high=1 || { kill $fpid; return 1; }
+	worst=0
+	for s in targeted node alloc; do
+		echo $s >"$par/compactor_strategy"
+		i=0
+		while [ $i -lt 17 ]; do
+			echo Y >"$par/compactor_enabled" || rc=1
+			sleep 0.$((i % 4 * 2))
+			t0=$(cut -d' ' -f1 /proc/uptime)
+			echo N >"$par/compactor_enabled" || rc=1
+			ms=$(ms_since "$t0")
+			[ "$ms" -gt "$worst" ] && worst=$ms
+			[ "$ms" -lt 1000 ] || { diag "$s: disable took $ms ms"; rc=1; }
+			i=$((i + 1))
+		done
+	done
+	diag "51 enable/disable cycles, slowest disable $worst ms"
+	unload || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	free1=$(memfree)
+	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after"; rc=1; }
+	return $rc
+}
+
+t_compactor_load_unload_cycles() {
+	rc=0
+	free0=$(memfree)
+	start_frag || return 1
+	worst=0
+	i=0
+	while [ $i -lt 20 ]; do
+		s=targeted
+		[ $((i % 3)) = 1 ] && s=node
+		[ $((i % 3)) = 2 ] && s=alloc
+		load compactor_enabled=Y compactor_strategy=$s compactor_pass_blocks=4096 \
+			compactor_wmark_low=0 compactor_wmark_high=1 || { rc=1; break; }
+		sleep 0.$((i % 5 * 2))
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		unload || { rc=1; break; }
+		ms=$(ms_since "$t0")
+		[ "$ms" -gt "$worst" ] && worst=$ms
+		[ "$ms" -lt 1000 ] || { diag "$s: rmmod of a busy compactor took $ms ms"; rc=1; }
+		i=$((i + 1))
+	done
+	diag "20 load/unload cycles with the compactor running, slowest rmmod $worst ms"
+	kill -TERM $fpid
+	wait $fpid
+	free1=$(memfree)
+	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after"; rc=1; }
+	return $rc
+}
+
+# Pins land in the share of pageblocks asked for, and all come back.
+t_pin_unpin() {
+	load || return 1
+	rc=0
+	for w in "pin" "pin share=101" "pin share=abc" "pin seed=1" "pin share=5 bogus=1" "unpin now"; do
+		write_expect "Invalid argument" "$w" || rc=1
+	done
+	free0=$(memfree)
+	blocks=$(awk '$1 == "spanned" { n += int($2 / 512) + 1 } END { print n }' /proc/zoneinfo)
+	echo "pin share=25 seed=3" >"$khh/control" || rc=1
+	n=$(summary_val pinned "$khh/status")
+	write_expect "Device or resource busy" "pin share=25" || rc=1
+	awk -v n="$n" -v b="$blocks" 'BEGIN { exit !(n >= b * 0.15 && n <= b * 0.35) }' ||
+		{ diag "pinned $n pages in $blocks pageblocks for share=25"; rc=1; }
+	echo unpin >"$khh/control" || rc=1
+	echo "pin share=25 seed=3" >"$khh/control" || rc=1
+	n2=$(summary_val pinned "$khh/status")
+	[ "$n2" = "$n" ] || { diag "seed 3 pinned $n, then $n2 pages"; rc=1; }
+	echo unpin >"$khh/control" || rc=1
+	[ "$(summary_val pinned "$khh/status")" = 0 ] || { diag "pages still pinned after unpin"; rc=1; }
+	free1=$(memfree)
+	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after unpin"; rc=1; }
+	diag "share=25: $n of $blocks pageblocks pinned"
+
+	# frag --unmovable pins after punching and unpins when it exits.
+	rm -f /tmp/frag.log
+	"$frag" -q -s 256M -u 10:5 >/tmp/frag.log 2>&1 &
+	fpid=$!
+	i=0
+	until grep -q '^frag: ready' /tmp/frag.log || [ $i -gt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	grep -q '^frag: pinned [1-9]' /tmp/frag.log || { diag "frag -u 10:5: $(cat /tmp/frag.log)"; rc=1; }
+	[ "$(summary_val pinned "$khh/status")" -gt 0 ] || { diag "nothing pinned while frag -u runs"; rc=1; }
+	kill -TERM $fpid
+	wait $fpid
+	[ "$(summary_val pinned "$khh/status")" = 0 ] || { diag "frag exited, $(summary_val pinned "$khh/status") pages still pinned"; rc=1; }
+	diag "$(grep '^frag: pinned' /tmp/frag.log)"
+
+	echo "pin share=10" >"$khh/control" || rc=1
 	unload || rc=1
 	return $rc
 }

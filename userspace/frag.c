@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -336,6 +337,73 @@ static void __attribute__((noreturn)) hold(struct frag *f,
 	}
 }
 
+#define KHUGEHOG_CONTROL "/sys/kernel/debug/khugehog/control"
+#define KHUGEHOG_STATUS "/sys/kernel/debug/khugehog/status"
+
+/* Write one command to khugehog's control file; -errno on failure. */
+static int khugehog_command(const char *cmd)
+{
+	int fd = open(KHUGEHOG_CONTROL, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, cmd, strlen(cmd));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static void unpin_at_exit(void)
+{
+	int err = khugehog_command("unpin");
+
+	if (err)
+		fprintf(stderr, "frag: unpin: %s\n", strerror(-err));
+}
+
+static unsigned long pinned_pages(void)
+{
+	unsigned long n = 0;
+	char line[128];
+	FILE *f = fopen(KHUGEHOG_STATUS, "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "pinned %lu", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/*
+ * --unmovable: userspace cannot own kernel pages, so khugehog.ko takes
+ * them; they go back when frag exits, however it exits but SIGKILL
+ * (then "unpin" or unloading the module does it).
+ */
+static void pin_unmovable(const struct frag *f)
+{
+	char cmd[64];
+	int err;
+
+	snprintf(cmd, sizeof(cmd), "pin share=%u seed=%" PRIu64,
+		 f->opts.unmovable_pct, f->opts.unmovable_seed);
+	err = khugehog_command(cmd);
+	if (err == -ENOENT)
+		die("--unmovable needs khugehog.ko loaded and debugfs mounted: %s: %s",
+		    KHUGEHOG_CONTROL, strerror(-err));
+	if (err)
+		die("%s: '%s': %s", KHUGEHOG_CONTROL, cmd, strerror(-err));
+	if (atexit(unpin_at_exit)) {
+		unpin_at_exit();
+		die("atexit failed");
+	}
+	announce("frag: pinned %lu unmovable pages (%u%% of pageblocks, seed %" PRIu64 ")",
+		 pinned_pages(), f->opts.unmovable_pct, f->opts.unmovable_seed);
+}
+
 /* --wait-punch: the driver snapshots the filled state, then signals. */
 static void wait_for_usr1(const sigset_t *waitmask)
 {
@@ -381,6 +449,8 @@ int main(int argc, char **argv)
 		wait_for_usr1(&waitmask);
 	}
 	punch(&f);
+	if (f.opts.unmovable_set)
+		pin_unmovable(&f);
 	if (f.opts.dump_prefix)
 		dump_stage(&f, 1, false);
 

@@ -36,6 +36,11 @@ const char frag_usage[] =
 "                        CAP_SYS_ADMIN to see PFNs)\n"
 "  -w, --wait-punch      after filling (and dump 0), print \"frag: filled\" and\n"
 "                        wait for SIGUSR1 before punching\n"
+"  -u, --unmovable PCT[:SEED]\n"
+"                        after punching, have khugehog.ko (loaded, debugfs\n"
+"                        mounted) pin one unmovable kernel page in PCT% of\n"
+"                        all pageblocks, 0..100, chosen from SEED (default\n"
+"                        1); released when frag exits\n"
 "  -q, --quiet           no progress output\n"
 "  -h, --help            this text\n";
 
@@ -48,13 +53,14 @@ static const struct option long_opts[] = {
 	{ "seed",	required_argument,	NULL, 'S' },
 	{ "dump",	required_argument,	NULL, 'd' },
 	{ "wait-punch",	no_argument,		NULL, 'w' },
+	{ "unmovable",	required_argument,	NULL, 'u' },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 },
 };
 
 /* Leading ':' so a missing argument is told apart from an unknown option. */
-static const char short_opts[] = ":s:H:fk:p:S:d:wqh";
+static const char short_opts[] = ":s:H:fk:p:S:d:wu:qh";
 
 /* Decimal digits at *@p; advances *@p.  -EINVAL if none, -ERANGE. */
 static int parse_digits(const char **p, uint64_t *v)
@@ -228,6 +234,26 @@ static int keep_option(const char *arg, unsigned int *keep,
 	return 0;
 }
 
+/* "PCT" or "PCT:SEED" */
+static int unmovable_option(const char *arg, struct frag_opts *o,
+			    char *err, size_t errlen)
+{
+	const char *p = arg;
+	uint64_t pct, seed = 1;
+
+	if (parse_digits(&p, &pct) || pct > 100 ||
+	    (*p == ':' && (++p, parse_digits(&p, &seed))) || *p) {
+		snprintf(err, errlen,
+			 "invalid --unmovable '%s': expected PERCENT (0..100) or PERCENT:SEED",
+			 arg);
+		return -EINVAL;
+	}
+	o->unmovable_set = true;
+	o->unmovable_pct = (unsigned int)pct;
+	o->unmovable_seed = seed;
+	return 0;
+}
+
 /* The option getopt_long() complained about, as the user typed it. */
 static void bad_option(int c, char **argv, char *err, size_t errlen)
 {
@@ -321,6 +347,10 @@ enum frag_args_result frag_parse_args(int argc, char **argv,
 			break;
 		case 'w':
 			o->wait_punch = true;
+			break;
+		case 'u':
+			if (unmovable_option(optarg, o, err, errlen))
+				return FRAG_ARGS_USAGE;
 			break;
 		case 'q':
 			o->quiet = true;

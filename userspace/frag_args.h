@@ -37,6 +37,10 @@ struct frag_opts {
 	const char *dump_prefix;	/* NULL: no dumps */
 	bool quiet;
 	bool wait_punch;		/* pause between filling and punching */
+	/* --unmovable: khugehog.ko pins a page in this % of pageblocks */
+	bool unmovable_set;
+	unsigned int unmovable_pct;
+	uint64_t unmovable_seed;
 };
 
 enum frag_args_result {

@@ -244,6 +244,31 @@ TEST(pattern_names)
 	EXPECT_EQ(PUNCH_RANDOM, o.pattern);
 }
 
+TEST(unmovable)
+{
+	struct frag_opts o;
+	char err[256];
+
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-q"));
+	EXPECT_FALSE(o.unmovable_set);
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "--unmovable", "25"));
+	EXPECT_TRUE(o.unmovable_set);
+	EXPECT_EQ(25, o.unmovable_pct);
+	EXPECT_EQ(1, o.unmovable_seed);
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-u", "100:7"));
+	EXPECT_EQ(100, o.unmovable_pct);
+	EXPECT_EQ(7, o.unmovable_seed);
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "--unmovable=0"));
+	EXPECT_EQ(0, o.unmovable_pct);
+	char *bad[] = { "101", "", "x", "-1", "25:", "25:x", ":3", "25:3:4", "25%" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "--unmovable", bad[i]))
+			TH_LOG("'%s' accepted", bad[i]);
+		EXPECT_NE(NULL, strstr(err, "--unmovable")) TH_LOG("%s", err);
+	}
+}
+
 TEST(seed)
 {
 	struct frag_opts o;
