@@ -19,10 +19,12 @@
  *   so nothing migrates into them.
  * node: writes /sys/devices/system/node/nodeN/compact, the kernel's own
  *   whole-node compaction.
- * alloc: allocates order-N pages as a THP fault in a MADV_HUGEPAGE area
- *   does with defrag=madvise (GFP_TRANSHUGE: async compaction, then one
- *   round of reclaim and sync-light compaction), holds them so that each
- *   allocation compacts anew, and frees them at the end of the pass.
+ * alloc: allocates order-N movable pages (GFP_HIGHUSER_MOVABLE: async
+ *   compaction, then one round of reclaim and sync-light compaction, and
+ *   kswapd woken), holds them so that each allocation compacts anew, and
+ *   frees them at the end of the pass.  Without kswapd (GFP_TRANSHUGE)
+ *   it stalls: direct compaction skips the pageblocks its skip hints mark,
+ *   and nothing clears them until kswapd goes back to sleep.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -52,8 +54,11 @@
 /* COMPACTION_HPAGE_ORDER: the order node scores and free blocks count in. */
 #define KHC_SCORE_ORDER (PMD_SHIFT - PAGE_SHIFT)
 #define KHC_TIMELINE_LEN 4096
-/* A pass without progress doubles the interval, up to 32x (kcompactd: 32x). */
-#define KHC_MAX_BACKOFF 5
+/*
+ * A pass without progress doubles the interval, up to 64x: kcompactd's
+ * proactive back-off (1 << COMPACT_MAX_DEFER_SHIFT).
+ */
+#define KHC_MAX_BACKOFF 6
 
 enum khc_strategy {
 	KHC_TARGETED,
@@ -187,7 +192,7 @@ static unsigned int compactor_interval_ms = 500;
 module_param_cb(compactor_interval_ms, &khc_interval_ops,
 		&compactor_interval_ms, 0644);
 MODULE_PARM_DESC(compactor_interval_ms,
-		 "Check interval in ms, 10 to 60000 (default: 500, kcompactd's); a pass without progress doubles it, up to 32x");
+		 "Check interval in ms, 10 to 60000 (default: 500, kcompactd's); a pass without progress doubles it, up to 64x");
 
 static int khc_wmark_set(const char *val, const struct kernel_param *kp);
 static const struct kernel_param_ops khc_wmark_ops = {
@@ -368,6 +373,29 @@ static bool khc_node_index_high(int nid, unsigned int order,
 		if (khh_fragmentation_index(order, &info) > (int)threshold)
 			return true;
 	}
+	return false;
+}
+
+/*
+ * The compactor gives way when memory runs short: it holds pages while it
+ * works (soaked pages, emptied blocks, hugepages), and must never be what
+ * pushes someone else into reclaim or the OOM killer.
+ */
+static bool khc_zone_tight(struct zone *zone)
+{
+	return zone_page_state(zone, NR_FREE_PAGES) <
+	       4 * high_wmark_pages(zone) + 512;
+}
+
+static bool khc_node_tight(int nid)
+{
+	pg_data_t *pgdat = NODE_DATA(nid);
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		if (populated_zone(&pgdat->node_zones[z]) &&
+		    khc_zone_tight(&pgdat->node_zones[z]))
+			return true;
 	return false;
 }
 
@@ -620,7 +648,7 @@ static void khc_soak(struct khc_pass *p, int nid)
 {
 	const gfp_t gfp = (GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) |
 			  __GFP_THISNODE | __GFP_NOWARN | __GFP_NOMEMALLOC;
-	unsigned long want = 0, keep = 0, soaked = 0, i, idx;
+	unsigned long want = 0, keep = 0, soaked = 0, cap, i, idx;
 	struct zone *zone = p->zone;
 	struct khc_block *b;
 	struct page *page;
@@ -628,10 +656,11 @@ static void khc_soak(struct khc_pass *p, int nid)
 	for (i = 0; i < p->nr_now; i++)
 		want += p->blocks[p->now[i]].used;
 	want += want / 8 + 32;
+	/* At most a quarter of what is free: the rest is everyone else's. */
+	cap = min(16 * want, zone_page_state(zone, NR_FREE_PAGES) / 4);
 
-	while (keep < want && soaked < 16 * want) {
-		if (zone_page_state(zone, NR_FREE_PAGES) <
-		    2 * high_wmark_pages(zone) + 64)
+	while (keep < want && soaked < cap) {
+		if (khc_zone_tight(zone))
 			break;
 		if (!(soaked % 256)) {
 			if (khc_should_stop())
@@ -750,8 +779,11 @@ static unsigned long khc_targeted_zone(struct zone *zone, int nid,
 		goto out;
 	khc_soak(&p, nid);
 	khc_free_list(&p.keep);
-	for (i = 0; i < p.nr_now && !khc_should_stop(); i++)
+	for (i = 0; i < p.nr_now && !khc_should_stop(); i++) {
+		if (khc_zone_tight(zone))
+			break;
 		khc_empty_block(&p, i);
+	}
 	done = p.nr_emptied;
 out:
 	khc_pass_free(&p);
@@ -807,14 +839,15 @@ static unsigned long khc_pass_node(int nid)
 static unsigned long khc_pass_alloc(int nid, unsigned int order,
 				    unsigned int max_pages)
 {
-	const gfp_t gfp = (GFP_TRANSHUGE | __GFP_THISNODE) & ~__GFP_COMP;
+	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | __GFP_NOWARN |
+			  __GFP_NOMEMALLOC;
 	unsigned long n = 0, limit;
 	struct page *page, *next;
 	LIST_HEAD(pages);
 
 	limit = (khc_node_free_blocks(nid) << KHC_SCORE_ORDER >> order) +
 		max_pages;
-	while (n < limit && !khc_should_stop()) {
+	while (n < limit && !khc_should_stop() && !khc_node_tight(nid)) {
 		page = alloc_pages_node(nid, gfp, order);
 		if (!page)
 			break;

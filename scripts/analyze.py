@@ -5,9 +5,15 @@
 usage: analyze.py RUN [--no-plots] [--quiet]
 
 Reads RUN/setup.txt and one RUN/<mode>/ directory per mode (latencies.txt,
-summary.txt, optional compaction.txt, pagemap-{0,1,2}.txt and snap/<phase>/),
-and writes RUN/summary.json, RUN/report.md and RUN/plots/*.{png,svg}.
-The report's main table is printed to stdout as plain text.
+summary.txt; optional: compaction.txt, pagemap-{0,1,2}.txt, snap/<phase>/,
+score-timeline.txt, compactor_status.txt, compactor_timeline.txt), and
+writes RUN/summary.json, RUN/report.md and RUN/plots/*.{png,svg}.  Any
+optional file may be missing (runs from before it existed still analyze).
+The report's main tables are printed to stdout as plain text.
+
+Modes are reported in a fixed order: ondemand, manual, proactive-kernel-N
+(ascending N), proactive-module-targeted, -node, -alloc, the -concurrent
+variants, then any other mode.
 
 Latency statistics are over successful allocations only, in microseconds,
 with numpy's default (linear) percentile method, the one kmod/percentile.h
@@ -46,6 +52,16 @@ PHASES = ["before", "filled", "punched", "compacted", "allocated", "released"]
 PAGEMAP_STAGES = [(0, "after filling"), (1, "after punching"),
                   (2, "after allocating hugepages")]
 BASELINE_MODE = "ondemand"
+HUGE_ORDER = 9  # hugepages gained / free blocks are counted in 2 MiB units
+MODULE_STRATEGIES = ["targeted", "node", "alloc"]
+# The compactor's own counters (compactor_status) copied into summary.json.
+COMPACTOR_COUNTERS = ["pages_floor", "pages_migrated", "pgmigrate_success",
+                      "blocks_emptied", "blocks_busy", "pages_soaked"]
+COMPACTOR_EXTRA = ["passes", "passes_no_progress", "blocks_failed",
+                   "hugepages_allocated", "compact_ns", "target_reached_ns"]
+# The targeted compactor's aim: kernel-counted migrations within 10% of the floor.
+FLOOR_AIM = 1.1
+SCORE_LINEAR_S = 10  # score-over-time: linear time axis up to here when runs are long
 # The figures of the article this benchmark reproduces (p90, us).
 ARTICLE_P90_US = {"ondemand": 1436, "manual": 5}
 
@@ -129,25 +145,101 @@ def summary_int(summary, key, path, default=None):
     return parse_int(summary[key], f"{path}: {key}")
 
 
-def parse_compaction(path):
-    """compaction.txt: 'compaction_s=<float>' or 'compaction_s=none'."""
+def parse_float_opt(value, where, what):
+    """A float, or None for 'none', 'null', '-' or ''."""
+    value = value.strip()
+    if value.lower() in ("none", "null", "-", ""):
+        return None
+    try:
+        x = float(value)
+    except ValueError:
+        raise InputError(f"{where}: bad {what} {value!r}") from None
+    if not math.isfinite(x):
+        raise InputError(f"{where}: bad {what} {value!r}")
+    return x
+
+
+def parse_compaction_info(path):
+    """compaction.txt -> {key: value string}, or None if missing.  Every
+    mode writes compaction_s=<seconds|none>; the proactive modes add
+    method=, reached=, score_before= ... lines."""
     if not os.path.exists(path):
         return None
+    info = {}
     for n, line in data_lines(path):
         key, sep, value = line.partition("=")
-        if key.strip() != "compaction_s" or not sep:
-            continue
+        if sep and key.strip():
+            info.setdefault(key.strip(), (value.strip(), n))
+    if "compaction_s" not in info:
+        raise InputError(f"{path}: no compaction_s= line")
+    value, n = info["compaction_s"]
+    parse_float_opt(value, f"{path}:{n}", "compaction_s")
+    return {k: v for k, (v, _) in info.items()}
+
+
+def parse_compaction(path):
+    """compaction.txt: 'compaction_s=<float>' or 'compaction_s=none'."""
+    info = parse_compaction_info(path)
+    if info is None:
+        return None
+    return parse_float_opt(info["compaction_s"], path, "compaction_s")
+
+
+def parse_key_values(path):
+    """'key value' lines (compactor_status) -> {key: int or string}; None if missing."""
+    if not os.path.exists(path):
+        return None
+    values = {}
+    for _, line in data_lines(path):
+        key, _, value = line.partition(" ")
         value = value.strip()
-        if value.lower() in ("none", ""):
-            return None
         try:
-            seconds = float(value)
+            values[key] = int(value)
         except ValueError:
-            raise InputError(f"{path}:{n}: bad compaction_s {value!r}") from None
-        if not math.isfinite(seconds):
-            raise InputError(f"{path}:{n}: bad compaction_s {value!r}")
-        return seconds
-    raise InputError(f"{path}: no compaction_s= line")
+            values[key] = value
+    return values
+
+
+def parse_score_timeline(path):
+    """score-timeline.txt: 't_s node score free_blocks' lines (score '-'
+    when the module did not give one) and '# phase NAME t_s' markers.
+    -> {"samples": [(t, node, score or None, free_blocks)], "phases": {name: t}},
+    None if missing."""
+    if not os.path.exists(path):
+        return None
+    samples, phases = [], {}
+    for n, line in enumerate(read_lines(path), 1):
+        f = line.split()
+        where = f"{path}:{n}"
+        if not f:
+            continue
+        if f[0] == "#":
+            if len(f) == 4 and f[1] == "phase":
+                phases[f[2]] = parse_float_opt(f[3], where, "phase time")
+            continue
+        if f[0].startswith("#"):
+            continue
+        if len(f) != 4:
+            raise InputError(f"{where}: expected '<t_s> <node> <score> <free_blocks>', "
+                             f"got {line!r}")
+        t = parse_float_opt(f[0], where, "time")
+        if t is None:
+            raise InputError(f"{where}: bad time {f[0]!r}")
+        score = None if f[2] == "-" else parse_int(f[2], where)
+        samples.append((t, parse_int(f[1], where), score, parse_int(f[3], where)))
+    return {"samples": samples, "phases": phases}
+
+
+def parse_node_scores(path):
+    """The module's fragmentation_score file -> {node: score}; None if missing."""
+    if not os.path.exists(path):
+        return None
+    scores = {}
+    for n, line in data_lines(path):
+        f = line.split()
+        if len(f) == 4 and f[0] == "Node" and f[2] == "score":
+            scores[parse_int(f[1], f"{path}:{n}")] = parse_int(f[3], f"{path}:{n}")
+    return scores
 
 
 def parse_pagemap(path):
@@ -243,25 +335,48 @@ def parse_snapshots(mode_dir):
             "extfrag_index": parse_zone_table(os.path.join(d, "extfrag_index"), float),
             "unusable_index": parse_zone_table(os.path.join(d, "unusable_index"), float),
             "pcp_kib": parse_pcp_kib(os.path.join(d, "zoneinfo")),
+            "node_scores": parse_node_scores(os.path.join(d, "fragmentation_score")),
         }
     return snaps
 
 
+def mode_sort_key(mode):
+    """ondemand, manual, proactive-kernel-N by N, proactive-module-<strategy>
+    in MODULE_STRATEGIES order, their -concurrent variants, then the rest
+    (kept in the order given: the sort is stable)."""
+    if mode == "ondemand":
+        return (0, 0)
+    if mode == "manual":
+        return (1, 0)
+    if mode.startswith("proactive-kernel-"):
+        n = mode[len("proactive-kernel-"):]
+        if n.isdigit():
+            return (2, int(n))
+    if mode.startswith("proactive-module-"):
+        s = mode[len("proactive-module-"):]
+        concurrent = s.endswith("-concurrent")
+        s = s[:-len("-concurrent")] if concurrent else s
+        if s in MODULE_STRATEGIES:
+            return (4 if concurrent else 3, MODULE_STRATEGIES.index(s))
+    return (5, 0)
+
+
 def find_modes(run_dir, setup):
-    """Mode names: setup.txt modes= order, else sorted dirs with latencies.txt."""
+    """Mode names, in mode_sort_key order: those of setup.txt's modes=, else
+    the directories holding a latencies.txt (sorted by name first)."""
     listed = setup.get("modes", "").split()
     if listed:
         for mode in listed:
             if not os.path.isdir(os.path.join(run_dir, mode)):
                 raise InputError(f"{run_dir}: mode {mode!r} listed in setup.txt "
                                  f"modes= has no directory")
-        return listed
+        return sorted(dict.fromkeys(listed), key=mode_sort_key)
     found = sorted(d for d in os.listdir(run_dir)
                    if os.path.isfile(os.path.join(run_dir, d, "latencies.txt")))
     if not found:
         raise InputError(f"{run_dir}: no modes (setup.txt has no modes= and no "
                          f"<mode>/latencies.txt exists)")
-    return found
+    return sorted(found, key=mode_sort_key)
 
 
 def parse_mode(run_dir, mode):
@@ -289,8 +404,11 @@ def parse_mode(run_dir, mode):
         "timer_overhead_ns": summary_int(summary, "timer_overhead_ns", sum_path),
         "summary_free_kib_before": summary_int(summary, "free_kib_before", sum_path),
         "compaction_s": parse_compaction(os.path.join(d, "compaction.txt")),
+        "compaction_info": parse_compaction_info(os.path.join(d, "compaction.txt")),
         "pagemaps": pagemaps,
         "snaps": parse_snapshots(d),
+        "score_timeline": parse_score_timeline(os.path.join(d, "score-timeline.txt")),
+        "compactor_status": parse_key_values(os.path.join(d, "compactor_status.txt")),
     }
 
 
@@ -338,6 +456,112 @@ def vmstat_delta(snaps):
     return {c: after.get(c, 0) - before.get(c, 0) for c in VMSTAT_COUNTERS}
 
 
+def counter_delta(snaps, first, last, counter):
+    """vmstat counter at phase `last` minus at `first`; None without both."""
+    a = snaps.get(first, {}).get("vmstat")
+    b = snaps.get(last, {}).get("vmstat")
+    if a is None or b is None:
+        return None
+    return b.get(counter, 0) - a.get(counter, 0)
+
+
+def free_huge_blocks(snaps, phase):
+    """Free blocks of order >= 9 in 2 MiB units (buddyinfo, all zones) at a
+    phase, or None without its buddyinfo."""
+    buddy = snaps.get(phase, {}).get("buddyinfo")
+    return None if buddy is None else order_blocks(buddy, HUGE_ORDER)
+
+
+def ratio_or_none(num, den):
+    return num / den if num is not None and den else None
+
+
+def mode_method(mode):
+    if mode == "manual":
+        return "compact_memory"
+    if mode.startswith("proactive-kernel-"):
+        return "proactive-kernel"
+    if mode.startswith("proactive-module-"):
+        return "proactive-module"
+    return "none"
+
+
+def info_float(info, key):
+    return parse_float_opt(info.get(key, ""), "compaction.txt", key) if info else None
+
+
+def info_bool(info, key):
+    v = (info or {}).get(key)
+    return None if v is None else v.strip().lower() in ("1", "y", "yes", "true")
+
+
+def compaction_summary(m):
+    """{"method", "time_to_target_s", "reached", "params", "score_before",
+    "score_after"}: how the mode prepared memory and whether it reached
+    its target (the proactive modes; None for the others)."""
+    info = m["compaction_info"] or {}
+    status = m["compactor_status"]
+    method = info.get("method") or mode_method(m["mode"])
+    out = {"method": method, "time_to_target_s": None, "reached": None, "params": {},
+           "score_before": None, "score_after": None}
+    if method == "proactive-kernel":
+        out["time_to_target_s"] = info_float(info, "target_reached_s")
+        out["reached"] = info_bool(info, "reached")
+        for k in ("proactiveness", "wmark_low", "wmark_high", "settle_s", "timeout_s",
+                  "waited_s"):
+            if k in info:
+                out["params"][k] = int_or_float(info[k])
+    elif method == "proactive-module":
+        ns = status.get("target_reached_ns") if status else None
+        if not isinstance(ns, int):
+            ns = int_or_none(info.get("target_reached_ns"))
+        if ns is not None:
+            out["reached"] = ns >= 0
+            out["time_to_target_s"] = ns / 1e9 if ns >= 0 else None
+        elif "reached" in info:
+            out["reached"] = info_bool(info, "reached")
+            out["time_to_target_s"] = m["compaction_s"] if out["reached"] else None
+        for k in ("strategy", "concurrent", "waited_s", "timeout_s"):
+            if k in info:
+                out["params"][k] = int_or_float(info[k])
+        if "strategy" not in out["params"] and status and "strategy" in status:
+            out["params"]["strategy"] = status["strategy"]
+        for k, v in sorted(info.items()):
+            if k.startswith("param_"):
+                out["params"][k[len("param_"):]] = int_or_float(v)
+    # The node score (highest over nodes) before and after the compaction
+    # step: compaction.txt, else the module's file in the snapshots.
+    for key, phase in (("score_before", "punched"), ("score_after", "compacted")):
+        v = int_or_none(info.get(key))
+        if v is None:
+            scores = m["snaps"].get(phase, {}).get("node_scores")
+            v = max(scores.values()) if scores else None
+        out[key] = v
+    return out
+
+
+def int_or_float(text):
+    """'12' -> 12, '1.5' -> 1.5, anything else kept as a string."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except (TypeError, ValueError):
+            pass
+    return text
+
+
+def compactor_counters(m):
+    """The compactor's counters from compactor_status.txt (proactive-module
+    modes), None for the other modes or without the file."""
+    status = m["compactor_status"]
+    if status is None or mode_method(m["mode"]) != "proactive-module":
+        return None
+    out = {k: status.get(k) if isinstance(status.get(k), int) else None
+           for k in COMPACTOR_COUNTERS}
+    out.update({k: status[k] for k in COMPACTOR_EXTRA if isinstance(status.get(k), int)})
+    return out
+
+
 def free_kib_before(m):
     """Free memory right before the allocations: MemFree in
     snap/compacted/meminfo plus the pages on per-CPU lists, which MemFree
@@ -357,6 +581,24 @@ def mode_results(m):
     stats = latency_stats([r[1] for r in ok])
     free = free_kib_before(m)
     obtained_kib = stats["count"] * (1 << m["order"]) * PAGE_KIB
+    snaps = m["snaps"]
+    comp = compaction_summary(m)
+    # pgmigrate_success over the compaction step (snap/punched ->
+    # snap/compacted) and over it and the allocations (-> snap/allocated).
+    migrated = {"compaction": counter_delta(snaps, "punched", "compacted", "pgmigrate_success"),
+                "compaction_and_allocation": counter_delta(snaps, "punched", "allocated",
+                                                           "pgmigrate_success")}
+    before, after = free_huge_blocks(snaps, "punched"), free_huge_blocks(snaps, "compacted")
+    gained = after - before if before is not None and after is not None else None
+    counters = compactor_counters(m)
+    # Migrations against the targeted compactor's floor: the kernel's count
+    # over the compactor's session (its own pgmigrate_success), else over
+    # the compaction step.
+    floor_num = None
+    if counters is not None:
+        floor_num = counters.get("pgmigrate_success")
+        if floor_num is None:
+            floor_num = migrated["compaction"]
     return {
         "mode": m["mode"],
         "order": m["order"],
@@ -369,6 +611,18 @@ def mode_results(m):
         "obtained_kib": obtained_kib,
         "pct_of_free": obtained_kib / free * 100 if free else None,
         "compaction_s": m["compaction_s"],
+        "compaction": comp,
+        "pages_migrated": migrated,
+        "hugepages_gained": gained,
+        "pages_migrated_per_hugepage": ratio_or_none(migrated["compaction"], gained)
+        if gained is not None and gained > 0 else None,
+        "pages_migrated_per_hugepage_obtained": ratio_or_none(
+            migrated["compaction_and_allocation"], stats["count"]),
+        "compactor": counters,
+        "migrated_over_floor": ratio_or_none(floor_num, (counters or {}).get("pages_floor")),
+        "own_migrated_over_floor": ratio_or_none((counters or {}).get("pages_migrated"),
+                                                 (counters or {}).get("pages_floor")),
+        "score_timeline": m["score_timeline"],
         "vmstat_delta": vmstat_delta(m["snaps"]),
         "timer_overhead_ns": m["timer_overhead_ns"],
         "pagemaps": m["pagemaps"],
@@ -421,7 +675,23 @@ def mem_total_kib(setup, results):
     return None
 
 
+def targeted_vs_manual(results):
+    """(manual, targeted, manual's pages migrated per hugepage gained /
+    targeted's) when both modes ran, else None; the ratio is None when
+    either figure is undefined."""
+    by = {r["mode"]: r for r in results}
+    man, tgt = by.get("manual"), by.get("proactive-module-targeted")
+    if man is None or tgt is None:
+        return None
+    return man, tgt, ratio_or_none(man["pages_migrated_per_hugepage"],
+                                   tgt["pages_migrated_per_hugepage"])
+
+
 def build_summary(setup, results):
+    ratios = {f"p90_{b['mode']}_over_{o['mode']}": rnd(v) for b, o, v in p90_ratios(results)}
+    tm = targeted_vs_manual(results)
+    if tm is not None:
+        ratios["migrated_per_hugepage_manual_over_proactive-module-targeted"] = rnd(tm[2])
     modes = []
     for r in results:
         s = r["stats"]
@@ -438,6 +708,18 @@ def build_summary(setup, results):
             "vmstat_delta": dict(r["vmstat_delta"]),
             "timer_overhead_ns": r["timer_overhead_ns"],
             "percentiles_us": {k: rnd(v) for k, v in s["percentiles"].items()},
+            "compaction": {k: (rnd(v) if k == "time_to_target_s" else v)
+                           for k, v in r["compaction"].items()},
+            "pages_migrated": dict(r["pages_migrated"]),
+            "hugepages_gained": r["hugepages_gained"],
+            "pages_migrated_per_hugepage": rnd(r["pages_migrated_per_hugepage"]),
+            "pages_migrated_per_hugepage_obtained":
+                rnd(r["pages_migrated_per_hugepage_obtained"]),
+            "compactor": r["compactor"],
+            "migrated_over_floor": rnd(r["migrated_over_floor"]),
+            "own_migrated_over_floor": rnd(r["own_migrated_over_floor"]),
+            "score_samples": len(r["score_timeline"]["samples"])
+            if r["score_timeline"] else None,
         })
     return {
         "kernel": setup.get("kernel"),
@@ -446,8 +728,7 @@ def build_summary(setup, results):
         "init_on_alloc": int_or_none(setup.get("init_on_alloc")),
         "accel": setup.get("accel"),
         "runner": setup.get("runner"),
-        "ratios": {f"p90_{b['mode']}_over_{o['mode']}": rnd(v)
-                   for b, o, v in p90_ratios(results)},
+        "ratios": ratios,
         "modes": modes,
     }
 
@@ -504,7 +785,7 @@ def main_table(results):
          [fmt_opt(None if r["free_kib_before"] is None else r["free_kib_before"] / 1024,
                   ".0f") for r in results]),
         ("% of free memory before", [fmt_opt(r["pct_of_free"], ".1f") for r in results]),
-        ("compact_memory write (s)", [fmt_opt(r["compaction_s"], ".3f") for r in results]),
+        ("compaction step (s)", [fmt_opt(r["compaction_s"], ".3f") for r in results]),
         ("timer overhead (ns)", [timer_overhead_cell(r) for r in results]),
     ]
     for c in VMSTAT_COUNTERS:
@@ -592,7 +873,9 @@ def snapshot_table(r):
             for z in snap[name] or {}:
                 if z not in zones:
                     zones.append(z)
+    scored = any(snap.get("node_scores") for snap in r["snaps"].values())
     header = ["phase", "MemFree (MiB)", f"free order>={order} blocks (as order-{order})"]
+    header += ["node score"] if scored else []
     header += [f"unusable_index[{order}] {z}" for z in zones]
     header += [f"extfrag_index[{order}] {z}" for z in zones]
     rows = []
@@ -601,12 +884,181 @@ def snapshot_table(r):
         cells = [fmt_opt(mem["MemFree"] / 1024 if mem and "MemFree" in mem else None, ".0f"),
                  fmt_opt(order_blocks(snap["buddyinfo"], order)
                          if snap["buddyinfo"] is not None else None, "d")]
+        if scored:
+            scores = snap.get("node_scores")
+            cells.append(" ".join(str(scores[n]) for n in sorted(scores)) if scores else "n/a")
         for name in ("unusable_index", "extfrag_index"):
             table = snap[name] or {}
             cells += [f"{table[z][order]:.3f}" if z in table and len(table[z]) > order
                       else "n/a" for z in zones]
         rows.append((phase, cells))
     return header, rows
+
+
+def fmt_s(v):
+    return "n/a" if v is None else (f"{v:.3f}" if v < 10 else f"{v:.1f}")
+
+
+def compaction_cell(r):
+    """The compaction step's time; a proactive-module mode that never reached
+    its target shows how long it waited, a -concurrent one that it ran
+    during the allocations."""
+    c = r["compaction"]
+    if r["compaction_s"] is not None or c["method"] != "proactive-module":
+        return fmt_s(r["compaction_s"])
+    if c["params"].get("concurrent") == 1:
+        return "during run"
+    waited = c["params"].get("waited_s")
+    return f"{fmt_s(waited)} (timeout)" if isinstance(waited, (int, float)) else "n/a"
+
+
+def target_cell(r):
+    c = r["compaction"]
+    if c["reached"] is False:
+        return "not reached"
+    return fmt_s(c["time_to_target_s"])
+
+
+def score_cell(r):
+    c = r["compaction"]
+    if c["score_before"] is None and c["score_after"] is None:
+        return "n/a"
+    return f"{fmt_opt(c['score_before'], 'd')} -> {fmt_opt(c['score_after'], 'd')}"
+
+
+def side_by_side(results):
+    """(header, [(mode, cells)]): one row per mode, the figures that compare them."""
+    header = ["mode", "hugepages", "% of free", "p50 (us)", "p90 (us)", "p99 (us)", "max (us)",
+              "compaction (s)", "time to target (s)", "node score", "pages migrated",
+              "+ during allocation", "hugepages gained", "migrated per hugepage"]
+    rows = []
+    for r in results:
+        pct = r["stats"]["percentiles"]
+        mig = r["pages_migrated"]
+        during = (mig["compaction_and_allocation"] - mig["compaction"]
+                  if mig["compaction"] is not None
+                  and mig["compaction_and_allocation"] is not None else None)
+        rows.append((r["mode"], [
+            str(r["stats"]["count"]), fmt_opt(r["pct_of_free"], ".1f"),
+            fmt_us(pct["p50"]), fmt_us(pct["p90"]), fmt_us(pct["p99"]),
+            fmt_us(r["stats"]["max"]), compaction_cell(r), target_cell(r),
+            score_cell(r), fmt_opt(mig["compaction"], "d"), fmt_opt(during, "d"),
+            fmt_opt(r["hugepages_gained"], "d"),
+            fmt_opt(r["pages_migrated_per_hugepage"], ".1f")]))
+    return header, rows
+
+
+SIDE_BY_SIDE_NOTE = (
+    "One row per mode. compaction (s): what the mode's step took: the compact_memory "
+    "write (manual), the time until the node score last fell (proactive-kernel), the "
+    "time until the compactor reported its target (proactive-module; '(timeout)': "
+    "it never did, and the figure is how long it was given). time to target: "
+    "until the node score was at or below the low watermark (kcompactd's, or the "
+    "compactor's); 'not reached' when it never was. node score: the highest node "
+    "fragmentation score after punching -> before allocating. pages migrated: "
+    "pgmigrate_success over the compaction step (snap/punched -> snap/compacted); "
+    "+ during allocation: over the allocations after it. hugepages gained: free 2 MiB "
+    "blocks (buddyinfo, order >= 9 in 2 MiB units) before allocating minus after "
+    "punching; migrated per hugepage: pages migrated / hugepages gained. A -concurrent "
+    "mode compacts during the allocations: its step is empty and its migrations are in "
+    "'+ during allocation'.")
+
+
+def floor_paragraphs(results):
+    """The targeted compactor's migrations against its floor, per targeted mode."""
+    out = []
+    for r in results:
+        if not r["mode"].startswith("proactive-module-targeted"):
+            continue
+        c = r["compactor"]
+        if c is None:
+            out.append(f"- {r['mode']}: no compactor_status.txt: not computed.")
+            continue
+        floor, kern, own = c.get("pages_floor"), c.get("pgmigrate_success"), c.get("pages_migrated")
+        ratio = r["migrated_over_floor"]
+        if ratio is None:
+            out.append(f"- {r['mode']}: the floor is {fmt_opt(floor, 'd')} pages: no ratio "
+                       f"(pgmigrate_success {fmt_opt(kern, 'd')}).")
+            continue
+        text = (f"- {r['mode']}: the compactor emptied {fmt_opt(c.get('blocks_emptied'), 'd')} "
+                f"blocks ({fmt_opt(c.get('blocks_busy'), 'd')} busy) that held "
+                f"{floor} in-use pages when chosen: the floor. The kernel counted "
+                f"{fmt_opt(kern, 'd')} pages migrated over the session (pgmigrate_success), "
+                f"**{ratio:.2f}x** the floor; the compactor's own count is "
+                f"{fmt_opt(own, 'd')}"
+                + (f" ({r['own_migrated_over_floor']:.2f}x)" if r["own_migrated_over_floor"]
+                   is not None else "")
+                + f", and it soaked {fmt_opt(c.get('pages_soaked'), 'd')} pages to steer "
+                f"migration targets. ")
+        if ratio <= FLOOR_AIM:
+            text += f"That is within the aim of <= {FLOOR_AIM}x."
+        else:
+            text += (f"That is above the aim of <= {FLOOR_AIM}x: {(ratio - 1) * 100:.0f}% more "
+                     f"migrations than the floor.")
+        if r["compaction"]["params"].get("concurrent") == 1 or r["mode"].endswith("-concurrent"):
+            text += (" (pgmigrate_success is system-wide: here it also counts the direct "
+                     "compaction of the allocations that ran during the session.)")
+        out.append(text)
+    return out
+
+
+def frag_pattern(setup):
+    """frag's punch pattern from setup.txt's frag_args (frag's default: stride)."""
+    args = setup.get("frag_args", "").split()
+    pattern = "stride"
+    for i, a in enumerate(args):
+        if a in ("-p", "--pattern") and i + 1 < len(args):
+            pattern = args[i + 1]
+        elif a.startswith("--pattern="):
+            pattern = a.split("=", 1)[1]
+        elif a.startswith("-p") and len(a) > 2 and not a.startswith("--"):
+            pattern = a[2:]
+    return pattern
+
+
+def targeted_vs_manual_section(setup, results):
+    tm = targeted_vs_manual(results)
+    if tm is None:
+        return []
+    man, tgt, ratio = tm
+    pattern = frag_pattern(setup)
+
+    def part(r):
+        return (f"{fmt_opt(r['pages_migrated']['compaction'], 'd')} pages migrated for "
+                f"{fmt_opt(r['hugepages_gained'], 'd')} free 2 MiB blocks gained "
+                f"({fmt_opt(r['pages_migrated_per_hugepage'], '.1f')} per hugepage)")
+
+    out = [f"## {pattern.capitalize()} pattern: targeted vs compact_memory", "",
+           f"frag's pattern in this run: {pattern}. compact_memory (manual): {part(man)}; "
+           f"the targeted compactor: {part(tgt)}."]
+    if ratio is None:
+        out[-1] += " (manual / targeted) per hugepage: n/a."
+    else:
+        if ratio > 1:
+            who = "the targeted compactor migrated fewer pages per hugepage gained"
+        elif ratio < 1:
+            who = "compact_memory migrated fewer pages per hugepage gained"
+        else:
+            who = "both migrated as many pages per hugepage gained"
+        out[-1] += f" Pages migrated per hugepage, manual / targeted = **{ratio:.2f}**: {who}."
+    return out + [""]
+
+
+def compactor_table(results):
+    mods = [r for r in results if r["compactor"] is not None]
+    if not mods:
+        return []
+    keys = COMPACTOR_COUNTERS + COMPACTOR_EXTRA
+    rows = [("strategy", [str(r["compaction"]["params"].get("strategy", "n/a")) for r in mods]),
+            ("target reached", [{True: "yes", False: "no", None: "n/a"}[r["compaction"]["reached"]]
+                                for r in mods])]
+    for k in keys:
+        if any(k in r["compactor"] for r in mods):
+            rows.append((k, [fmt_opt(r["compactor"].get(k), "d") for r in mods]))
+    return ["## The compactor", "",
+            "From each mode's compactor_status.txt, copied when its compaction step ended "
+            "(a -concurrent mode's: when its allocations did).", "",
+            table_markdown(["counter"] + [r["mode"] for r in mods], rows), ""]
 
 
 def figure_section(run_info, results, plots):
@@ -623,6 +1075,19 @@ def figure_section(run_info, results, plots):
                 f"them (x = attempt index), y = latency of that allocation as timed by the module, in us "
                 f"({scale} axis). Red crosses are attempts that returned no page. "
                 f"Dashed lines mark this mode's p50 and p90 over successful attempts.", ""]
+    if plots.get("score"):
+        out += ["### Node fragmentation score and free 2 MiB blocks over time", "",
+                f"![node score and free blocks over time, kernel {kernel}]"
+                "(plots/score-over-time.png)",
+                "",
+                "How to read this: x = seconds since the mode's compaction phase started "
+                "(after frag punched its holes). Top: the node fragmentation score "
+                "(highest node; 0 = every free page in blocks of order >= 9, 100 = none), "
+                "sampled every 0.5 s; bottom: free blocks of order >= 9 in 2 MiB units "
+                "(all nodes). A dotted line in a mode's colour marks where its allocations "
+                "started; its curve ends when they did. When a mode ran longer than "
+                f"{3 * SCORE_LINEAR_S} s, the time axis is linear up to {SCORE_LINEAR_S} s "
+                "(grey line) and logarithmic beyond.", ""]
     out += ["### Latency CDF, all modes", "",
             f"![latency CDF, kernel {kernel}](plots/cdf.png)", "",
             "How to read this: for each mode, the fraction of successful allocations "
@@ -663,14 +1128,26 @@ def write_report(path, setup, results, plots):
            "(snap/compacted; else the module's free_kib_before). "
            "The delta rows are /proc/vmstat differences from after punching to after "
            "allocating: they cover the mode's own compaction step and the allocations.",
-           "", table_markdown(header, main_table(results)), ""]
+           "", "### All modes side by side", "", SIDE_BY_SIDE_NOTE, "",
+           table_markdown(*side_by_side(results), align="---:"), "",
+           "### Latency per mode", "",
+           table_markdown(header, main_table(results)), ""]
     out += ratio_sentences(results)
     names = [r["mode"] for r in results]
     if all(m in names for m in ARTICLE_P90_US):
         out += ["", "The article this benchmark reproduces reported p90 = "
                 f"{ARTICLE_P90_US['ondemand']} us with on-demand compaction and "
                 f"{ARTICLE_P90_US['manual']} us after a manual compact_memory write."]
-    out += ["", "## Failures", ""] + [failure_sentence(r) for r in results] + [""]
+    floor = floor_paragraphs(results)
+    if floor:
+        out += ["", "## Targeted vs floor", "",
+                "The floor of the targeted compactor is the in-use pages of the blocks it "
+                "emptied, counted when it chose them: no compaction that empties those "
+                f"blocks can migrate fewer. The aim is at most {FLOOR_AIM}x the floor.", ""]
+        out += floor
+    out += [""] + targeted_vs_manual_section(setup, results)
+    out += compactor_table(results)
+    out += ["## Failures", ""] + [failure_sentence(r) for r in results] + [""]
     if setup.get("accel", "").lower() == "tcg":
         out += ["Note: the VM ran under TCG (software emulation); absolute "
                 "latencies are slower than on hardware, compare modes within this run.", ""]
@@ -831,6 +1308,67 @@ def plot_pagemap(plt, plots_dir, run_info, r):
     return True
 
 
+def score_series(timeline):
+    """Per sample time: (t, highest node score or None, free blocks summed
+    over nodes), in time order."""
+    by_t = {}
+    for t, _node, score, free in timeline["samples"]:
+        s, f = by_t.get(t, (None, 0))
+        if score is not None:
+            s = score if s is None else max(s, score)
+        by_t[t] = (s, f + free)
+    return [(t, s, f) for t, (s, f) in sorted(by_t.items())]
+
+
+def plot_score(plt, plots_dir, run_info, results):
+    """score-over-time: node score (top) and free 2 MiB blocks (bottom)
+    against time, every mode with a score-timeline.txt; False if none."""
+    series = [(r, score_series(r["score_timeline"])) for r in results
+              if r["score_timeline"] and r["score_timeline"]["samples"]]
+    if not series:
+        return False
+    fig, (ax_s, ax_f) = plt.subplots(2, 1, sharex=True, figsize=(10, 7.5),
+                                     layout="constrained")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = ["-", "--", "-.", ":"]
+    for i, (r, pts) in enumerate(series):
+        color, ls = colors[i % len(colors)], styles[(i // len(colors)) % len(styles)]
+        t = [p[0] for p in pts]
+        sc = [np.nan if p[1] is None else p[1] for p in pts]
+        ax_s.plot(t, sc, ls, color=color, lw=1.5, marker=".", ms=3, label=r["mode"])
+        ax_f.plot(t, [p[2] for p in pts], ls, color=color, lw=1.5, marker=".", ms=3,
+                  label=r["mode"])
+        start = r["score_timeline"]["phases"].get("allocation")
+        if start is not None:
+            for ax in (ax_s, ax_f):
+                ax.axvline(start, ls=":", lw=1, color=color)
+    tmax = max(p[0] for _, pts in series for p in pts)
+    if tmax > SCORE_LINEAR_S * 3:
+        # A long wait (a timeout) would squeeze the first seconds, where
+        # most modes do everything: linear up to SCORE_LINEAR_S, log beyond.
+        ax_f.set_xscale("symlog", linthresh=SCORE_LINEAR_S, linscale=2)
+        ticks = [t for t in (0, 2, 4, 6, 8, 10, 20, 50, 100, 200, 500, 1000, 2000)
+                 if t <= tmax * 1.05]
+        ax_f.set_xticks(ticks, [str(t) for t in ticks])
+        ax_f.set_xlim(-0.2, tmax * 1.05)
+        ax_f.axvline(SCORE_LINEAR_S, lw=0.8, color="0.6")
+        ax_s.axvline(SCORE_LINEAR_S, lw=0.8, color="0.6")
+    ax_s.set_ylim(0, 105)
+    ax_s.set_ylabel("node fragmentation score\n(highest node)")
+    ax_f.set_ylim(bottom=0)
+    ax_f.set_ylabel("free 2 MiB blocks\n(order >= 9, all nodes)")
+    ax_f.set_xlabel("time since the compaction phase started (s)"
+                    + (f"; linear to {SCORE_LINEAR_S} s, logarithmic beyond"
+                       if tmax > SCORE_LINEAR_S * 3 else ""))
+    ax_s.legend(loc="best", fontsize=8, ncol=2)
+    for ax in (ax_s, ax_f):
+        ax.grid(True, alpha=0.3)
+    ax_s.set_title("Node fragmentation score and free 2 MiB blocks; dotted: allocations "
+                   f"start\n{run_label(run_info)}")
+    save_figure(plt, fig, plots_dir, "score-over-time")
+    return True
+
+
 def make_plots(run_dir, setup, results):
     plt = pyplot()
     plots_dir = os.path.join(run_dir, "plots")
@@ -841,7 +1379,7 @@ def make_plots(run_dir, setup, results):
     plot_cdf(plt, plots_dir, run_info, results)
     for r in results:
         plot_pagemap(plt, plots_dir, run_info, r)
-    return {"latency_scale": scales}
+    return {"latency_scale": scales, "score": plot_score(plt, plots_dir, run_info, results)}
 
 
 # ---------------------------------------------------------------- main
@@ -886,6 +1424,12 @@ def main(argv=None):
         print(table_text(header, main_table(results)))
         for line in ratio_sentences(results):
             print(line)
+        print()
+        print(table_text(*side_by_side(results)))
+        for line in floor_paragraphs(results):
+            print(line.replace("**", ""))
+        for line in targeted_vs_manual_section(setup, results)[2:3]:
+            print(line.replace("**", ""))
         sys.stdout.flush()
     write_json(os.path.join(args.run, "summary.json"), summary)
     plots = None if args.no_plots else make_plots(args.run, setup, results)

@@ -5,13 +5,21 @@
 # with a busybox initramfs holding frag, khugehog.ko and the scripts, run one
 # job in it and bring its /results back.  The guest's exit status is ours;
 # a guest panic or a timeout is an error that prints the console's tail.
+# Given several kernels, it runs itself once per kernel, into OUT/<label>/,
+# and compares them (scripts/analyze.py on each, then scripts/compare.py).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${KHUGEHOG_CACHE:-$top/.cache}
+python=${PYTHON:-python3}
 
 kernel=debian-6.1
 kdir=
+# One entry per kernel given (-k), in order: image or debian-*, build tree, label.
+kernels=() kdirs=() labels=()
+pending_kdir=
+baseline=
+common=()	# the options each kernel's own run gets when there are several
 mem=2G
 cpus=2
 accel=auto
@@ -28,8 +36,14 @@ usage: $0 [options] JOB [ARGS...]
 Boot a throwaway QEMU guest and run JOB in it: "experiment" (scripts/experiment.sh)
 or "tests" (scripts/vm-tests.sh), with ARGS passed on.
 
-  -k, --kernel K        debian-6.1 (default), debian-6.12, or the path of a bzImage
-      --kdir DIR        the build tree of a bzImage given with --kernel (to build the module)
+  -k, --kernel K        debian-6.1 (default), debian-6.12, or the path of a bzImage;
+                        PATH:DIR gives a bzImage with its build tree.  Repeat -k, or give
+                        a comma-separated list, to run the job on several kernels in turn
+      --kdir DIR        the build tree of the bzImage given just before (to build the module)
+      --label NAME      several kernels: the name of the kernel given just before, for its
+                        directory and the comparison (default: debian-6.1, debian-6.12, or
+                        a bzImage's kernel release)
+      --baseline NAME   several kernels: the one the comparison divides by (default: the first)
   -m, --mem SIZE        guest memory, QEMU syntax (default: $mem)
   -c, --cpus N          guest CPUs (default: $cpus)
       --accel A         auto (default: KVM when it boots a guest, else TCG), kvm or tcg
@@ -40,6 +54,12 @@ or "tests" (scripts/vm-tests.sh), with ARGS passed on.
   -q, --quiet           do not echo the guest console (it is still saved)
       --one-boot        experiment: run all modes in one guest, one after another, as
                         on a real box (default: a fresh guest for each mode)
+
+With several kernels, each one's results go to OUT/<label>/ (default OUT:
+results/<date>-<label>+<label>...).  "experiment" then runs scripts/analyze.py on
+each and scripts/compare.py on OUT: OUT/compare.md, compare.json, compare-p90.png.
+A kernel that fails does not stop the others; the exit status is then 1, and
+the comparison covers the kernels that succeeded.
 EOF
 	exit 2
 }
@@ -49,19 +69,62 @@ die() {
 	exit 1
 }
 
+# add_kernel K: one kernel, debian-*, a bzImage path or PATH:KDIR.  A
+# --kdir given before any kernel goes with the first bzImage.
+add_kernel() {
+	local k=$1 d=
+	[ -n "$k" ] || { echo "vm-run: empty name in --kernel" >&2; usage; }
+	case $k in
+	debian-*) ;;
+	*)
+		if [ ! -e "$k" ] && [[ $k == *:* ]]; then
+			d=${k##*:} k=${k%:*}
+		fi
+		if [ -z "$d" ] && [ -n "$pending_kdir" ]; then
+			d=$pending_kdir pending_kdir=
+		fi
+		;;
+	esac
+	kernels+=("$k") kdirs+=("$d") labels+=("")
+}
+
 while [ $# -gt 0 ]; do
 	case $1 in
-	-k|--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift 2 ;;
-	--kdir) [ $# -ge 2 ] || usage; kdir=$2; shift 2 ;;
-	-m|--mem) [ $# -ge 2 ] || usage; mem=$2; shift 2 ;;
-	-c|--cpus) [ $# -ge 2 ] || usage; cpus=$2; shift 2 ;;
-	--accel) [ $# -ge 2 ] || usage; accel=$2; shift 2 ;;
-	--init-on-alloc) [ $# -ge 2 ] || usage; init_on_alloc=$2; shift 2 ;;
-	--append) [ $# -ge 2 ] || usage; extra_cmdline=$2; shift 2 ;;
+	-k|--kernel)
+		[ $# -ge 2 ] || usage
+		if [ -e "$2" ]; then
+			add_kernel "$2"
+		else
+			# A trailing empty item is dropped by read: "a,b," is an error.
+			[[ $2 != *, ]] || { echo "vm-run: empty name in --kernel '$2'" >&2; usage; }
+			IFS=, read -r -a items <<<"$2"
+			[ ${#items[@]} -gt 0 ] || { echo "vm-run: empty --kernel" >&2; usage; }
+			for k in "${items[@]}"; do add_kernel "$k"; done
+		fi
+		shift 2 ;;
+	--kdir)
+		[ $# -ge 2 ] || usage
+		if [ ${#kernels[@]} -gt 0 ]; then
+			kdirs[${#kernels[@]} - 1]=$2
+		else
+			pending_kdir=$2
+		fi
+		shift 2 ;;
+	--label)
+		[ $# -ge 2 ] || usage
+		[ ${#kernels[@]} -gt 0 ] || { echo "vm-run: --label names the --kernel given before it" >&2; usage; }
+		labels[${#kernels[@]} - 1]=$2
+		shift 2 ;;
+	--baseline) [ $# -ge 2 ] || usage; baseline=$2; shift 2 ;;
+	-m|--mem) [ $# -ge 2 ] || usage; mem=$2; common+=(--mem "$2"); shift 2 ;;
+	-c|--cpus) [ $# -ge 2 ] || usage; cpus=$2; common+=(--cpus "$2"); shift 2 ;;
+	--accel) [ $# -ge 2 ] || usage; accel=$2; common+=(--accel "$2"); shift 2 ;;
+	--init-on-alloc) [ $# -ge 2 ] || usage; init_on_alloc=$2; common+=(--init-on-alloc "$2"); shift 2 ;;
+	--append) [ $# -ge 2 ] || usage; extra_cmdline=$2; common+=(--append "$2"); shift 2 ;;
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
-	-t|--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
-	-q|--quiet) quiet=1; shift ;;
-	--one-boot) one_boot=1; shift ;;
+	-t|--timeout) [ $# -ge 2 ] || usage; timeout=$2; common+=(--timeout "$2"); shift 2 ;;
+	-q|--quiet) quiet=1; common+=(--quiet); shift ;;
+	--one-boot) one_boot=1; common+=(--one-boot); shift ;;
 	-h|--help) usage ;;
 	-*) echo "vm-run: unknown option $1" >&2; usage ;;
 	*) break ;;
@@ -80,9 +143,102 @@ case $init_on_alloc in 0|1) ;; *) echo "vm-run: --init-on-alloc 0|1" >&2; usage 
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || { echo "vm-run: bad --timeout '$timeout'" >&2; usage; }
 [[ $mem =~ ^[1-9][0-9]*[MG]?$ ]] || { echo "vm-run: bad --mem '$mem' (e.g. 2G, 4096M)" >&2; usage; }
 
+[ ${#kernels[@]} -gt 0 ] || add_kernel "$kernel"
+if [ ${#kernels[@]} -eq 1 ]; then
+	# One kernel: the layout of old, OUT/<mode>/; --label and --baseline
+	# have nothing to name.
+	kernel=${kernels[0]} kdir=${kdirs[0]}
+	[ -n "$kdir" ] || kdir=$pending_kdir
+fi
+
+# A fresh guest for each mode (below): the modes the words given stand for,
+# as experiment.sh expands them (proactive-kernel: one per --proactiveness
+# value, ...); a bad mode or option is its usage error, before any build.
+if [ "$job" = experiment ] && [ "$one_boot" = 0 ]; then
+	opts=() modes=()
+	for a in "$@"; do
+		case $a in
+		ondemand|manual|proactive-kernel*|proactive-module*) modes+=("$a") ;;
+		*) opts+=("$a") ;;
+		esac
+	done
+	[ ${#modes[@]} -gt 0 ] || die "experiment: no mode given"
+	list=$(sh "$top/scripts/experiment.sh" "${opts[@]}" --list-modes "${modes[@]}") || exit $?
+	mapfile -t modes <<<"$list"
+fi
+
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: run scripts/deps.sh"
 [ -x /bin/busybox ] && /bin/busybox --list | grep -qx tar ||
 	die "a static busybox is needed at /bin/busybox: run scripts/deps.sh (busybox-static)"
+
+# --- several kernels: this script once per kernel, into OUT/<label>/
+# (the layout of a one-kernel run), then the comparison.
+if [ ${#kernels[@]} -gt 1 ]; then
+	for i in "${!kernels[@]}"; do
+		k=${kernels[i]} d=${kdirs[i]}
+		case $k in
+		debian-*)
+			# Fetch them all now: a bad name fails before any guest boots.
+			"$top/scripts/kernel-fetch.sh" --cache "$cache" "$k" >/dev/null ||
+				die "cannot fetch kernel $k"
+			[ -n "${labels[i]}" ] || labels[i]=$k
+			;;
+		*)
+			[ -f "$k" ] || die "no kernel image '$k'"
+			[ -n "$d" ] && [ -f "$d/Makefile" ] ||
+				die "--kdir: the build tree of $k is needed to build the module (-k $k --kdir DIR, or -k $k:DIR)"
+			if [ -z "${labels[i]}" ]; then
+				labels[i]=$(make -s -C "$d" kernelrelease 2>/dev/null) ||
+					die "cannot read the kernel release from $d"
+			fi
+			;;
+		esac
+		[[ ${labels[i]} =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] ||
+			{ echo "vm-run: bad label '${labels[i]}' (letters, digits, . _ + -)" >&2; usage; }
+		for ((j = 0; j < i; j++)); do
+			[ "${labels[j]}" != "${labels[i]}" ] ||
+				{ echo "vm-run: two kernels labelled '${labels[i]}': name one with --label" >&2; usage; }
+		done
+	done
+	if [ -n "$baseline" ]; then
+		printf '%s\n' "${labels[@]}" | grep -qxF -- "$baseline" ||
+			{ echo "vm-run: --baseline '$baseline' is none of: ${labels[*]}" >&2; usage; }
+	fi
+	if [ -z "$out" ]; then
+		out=$top/results/$(date +%Y%m%d-%H%M%S)-$(IFS=+; echo "${labels[*]}")
+	fi
+	mkdir -p "$out"
+	rc=0 ok=() failed=()
+	for i in "${!kernels[@]}"; do
+		label=${labels[i]}
+		args=(--kernel "${kernels[i]}")
+		[ -z "${kdirs[i]}" ] || args+=(--kdir "${kdirs[i]}")
+		echo "vm-run: === kernel $((i + 1)) of ${#kernels[@]}: $label ===" >&2
+		rm -rf "${out:?}/$label"
+		krc=0
+		"$BASH" "$top/scripts/vm-run.sh" "${common[@]}" "${args[@]}" --out "$out/$label" \
+			"$job" "$@" || krc=$?
+		if [ "$krc" = 0 ] && [ "$job" = experiment ]; then
+			"$python" "$top/scripts/analyze.py" "$out/$label" || krc=$?
+		fi
+		if [ "$krc" = 0 ]; then
+			ok+=("$label")
+		else
+			failed+=("$label (exit $krc)")
+			rc=1
+		fi
+	done
+	if [ "$job" = experiment ] && [ ${#ok[@]} -gt 0 ]; then
+		# Every kernel, in -k order: those without a summary.json are
+		# listed as such.
+		"$python" "$top/scripts/compare.py" --allow-missing ${baseline:+--baseline "$baseline"} \
+			"$out" "${labels[@]}" || rc=1
+	fi
+	echo "vm-run: kernels succeeded: ${ok[*]:-none}" >&2
+	[ ${#failed[@]} -eq 0 ] || echo "vm-run: kernels FAILED: ${failed[*]}" >&2
+	echo "vm-run: results in ${out#"$top"/}" >&2
+	exit "$rc"
+fi
 
 # --- the kernel and its build tree
 case $kernel in
@@ -252,20 +408,16 @@ else
 	# A fresh guest for each mode: a mode leaves pageblocks claimed by
 	# other migratetypes, which changes how far the next one's compaction
 	# gets.  The modes' results are merged into one run directory.
-	opts=() modes=()
-	for a in "$@"; do
-		case $a in
-		ondemand|manual) modes+=("$a") ;;
-		*) opts+=("$a") ;;
-		esac
-	done
-	[ ${#modes[@]} -gt 0 ] || die "experiment: no mode given"
+	# opts and modes (expanded) are set above.
 	for m in "${modes[@]}"; do
 		rm -rf "${out:?}/$m"
 		if ! boot_job "$work/out-$m" experiment.sh "${opts[@]}" "$m"; then
 			rc=1
-			# Keep what the failed guest left, console first.
+			# Keep what the failed guest left, console first, in the
+			# layout of a mode that succeeded.
 			mkdir -p "$out/$m"
+			[ -d "$work/out-$m/$m" ] && cp -r "$work/out-$m/$m/." "$out/$m/"
+			rm -rf "${work:?}/out-$m/$m"
 			cp -r "$work/out-$m/." "$out/$m/"
 			echo "vm-run: mode $m failed; its console: ${out#"$top"/}/$m/console.log" >&2
 			tail -n 15 "$out/$m/console.log" >&2

@@ -227,6 +227,110 @@ def build_run(root, with_modes_line=True):
     return run
 
 
+NEW_MODE_KEYS = {"compaction", "pages_migrated", "hugepages_gained",
+                 "pages_migrated_per_hugepage", "pages_migrated_per_hugepage_obtained",
+                 "compactor", "migrated_over_floor", "own_migrated_over_floor",
+                 "score_samples"}
+
+
+def buddy(o9, o10, dma_o10=3):
+    """buddyinfo with free blocks of order 9 and 10 as given in DMA32; the
+    DMA zone adds dma_o10 order-10 blocks: 2 MiB units = o9 + 2*o10 + 2*dma_o10."""
+    return (f"Node 0, zone      DMA      1      1      0      0      2      1      1"
+            f"      0      1      0      {dma_o10}\n"
+            f"Node 0, zone    DMA32    970    800    600    300    120     40     10"
+            f"      4      2      {o9}      {o10}\n")
+
+
+COMPACTOR_STATUS = """enabled 1
+strategy targeted
+state idle
+session_ns 3000000000
+passes 12
+passes_no_progress 1
+blocks_emptied 96
+blocks_busy 4
+blocks_failed 0
+pages_floor 9000
+pages_migrated 9100
+pgmigrate_success 9600
+pages_soaked 50
+hugepages_allocated 0
+compact_ns 2000000000
+target_reached_ns 2500000000
+node0_score 4
+node0_free_blocks 106
+"""
+
+SCORE_TIMELINE = """# t_s node score free_blocks (t from the start of the compaction phase)
+0.01 0 87 10
+0.01 1 60 3
+# phase compaction 0.01
+0.51 0 40 50
+0.51 1 - 7
+1.01 0 4 100
+1.01 1 2 8
+# phase allocation 1.20
+1.21 0 4 106
+1.21 1 2 8
+# phase end 1.90
+"""
+
+
+def build_proactive_run(root, frag_args="-p random -S 7"):
+    """ondemand, manual, proactive-kernel-20 and proactive-module-targeted,
+    with the files the proactive modes write; modes= in no particular order."""
+    run = Path(root) / "prun"
+    write(run / "setup.txt", "kernel=6.12.0\ninit_on_alloc=0\nmem_total_kib=2000000\n"
+          f"frag_args={frag_args}\n"
+          "modes=proactive-module-targeted proactive-kernel-20 manual ondemand\n")
+    rows = [(i, 10_000 + i, 1, (1000 + i) << 9) for i in range(50)]
+
+    def snaps(mig, gained=True):
+        return {"punched": {"vmstat": vmstat(pgmigrate_success=mig[0]),
+                            "buddyinfo": buddy(2, 1),
+                            "fragmentation_score": "Node 0 score 87\nNode 0, zone DMA32 "
+                                                   "score 87 weighted 87\n"},
+                "compacted": {"vmstat": vmstat(pgmigrate_success=mig[1]),
+                              "buddyinfo": buddy(10, 45) if gained else buddy(2, 1)},
+                "allocated": {"vmstat": vmstat(pgmigrate_success=mig[2])}}
+
+    write_mode(run, "ondemand", rows, compaction="none", snaps=snaps((0, 0, 500), False))
+    write_mode(run, "manual", rows, compaction="1.5", snaps=snaps((1000, 20200, 20300)))
+    write_mode(run, "proactive-kernel-20", rows, snaps=snaps((0, 0, 0), False))
+    write(run / "proactive-kernel-20" / "compaction.txt",
+          "compaction_s=0.00\nmethod=proactive-kernel\nproactiveness=20\nwaited_s=15.20\n"
+          "settle_s=15\ntimeout_s=90\nwmark_low=80\nwmark_high=90\ntarget_reached_s=none\n"
+          "reached=0\nscore_before=87\nscore_after=87\nscore_before_node0=87\n")
+    write_mode(run, "proactive-module-targeted", rows, snaps=snaps((500, 10100, 10100)))
+    d = run / "proactive-module-targeted"
+    write(d / "compaction.txt",
+          "compaction_s=2.500\nmethod=proactive-module\nstrategy=targeted\nconcurrent=0\n"
+          "reached=1\ntarget_reached_ns=2500000000\nwaited_s=2.71\ntimeout_s=90\n"
+          "score_before=87\nscore_after=4\nparam_compactor_interval_ms=500\n"
+          "param_compactor_strategy=targeted\nparam_compactor_wmark_low=5\n")
+    write(d / "compactor_status.txt", COMPACTOR_STATUS)
+    write(d / "compactor_timeline.txt", "# time_ns node score free_blocks action (0 dropped)\n"
+          "0 0 87 10 start\n2500000000 0 4 106 target\n")
+    write(d / "score-timeline.txt", SCORE_TIMELINE)
+    return run
+
+
+_prun = {}
+
+
+def proactive_run():
+    """build_proactive_run analyzed once with plots; shared by several tests."""
+    if not _prun:
+        root = tempfile.mkdtemp(prefix="khugehog-test-")
+        run = build_proactive_run(root)
+        proc = run_analyze(run)
+        _prun.update(root=root, run=run, proc=proc)
+    proc = _prun["proc"]
+    check(proc.returncode == 0, f"analyze.py exited {proc.returncode}: {proc.stderr.strip()}")
+    return _prun["run"], json.loads((_prun["run"] / "summary.json").read_text())
+
+
 _main_run = {}
 
 
@@ -243,8 +347,9 @@ def main_run():
 
 
 def cleanup():
-    if _main_run:
-        shutil.rmtree(_main_run["root"], ignore_errors=True)
+    for r in (_main_run, _prun):
+        if r:
+            shutil.rmtree(r["root"], ignore_errors=True)
 
 
 class TempDir:
@@ -321,8 +426,13 @@ def t_json_shape():
             "compaction_s", "vmstat_delta"}
     for m in d["modes"]:
         check(mreq <= set(m), f"{m['mode']}: missing keys {mreq - set(m)}")
-        check(set(m) - mreq <= {"timer_overhead_ns", "percentiles_us"},
+        check(set(m) - mreq <= NEW_MODE_KEYS | {"timer_overhead_ns", "percentiles_us"},
               f"{m['mode']}: unexpected keys {set(m) - mreq}")
+        check(NEW_MODE_KEYS <= set(m), f"{m['mode']}: missing keys {NEW_MODE_KEYS - set(m)}")
+        eq(set(m["compaction"]), {"method", "time_to_target_s", "reached", "params",
+                                  "score_before", "score_after"}, "compaction keys")
+        eq(set(m["pages_migrated"]), {"compaction", "compaction_and_allocation"},
+           "pages_migrated keys")
         eq(set(m["latency_us"]), {"min", "mean", "sd", "max", "p50", "p90", "p99", "p99.9"},
            "latency_us keys")
         eq(set(m["vmstat_delta"]), {"compact_stall", "compact_success", "compact_fail",
@@ -389,7 +499,7 @@ def t_report():
                 "| hugepages obtained | 2001 | 11 |",
                 "| obtained (GiB) | 3.908 | 0.021 |",
                 "| % of free memory before | 50.0 | 25.0 |",
-                "| compact_memory write (s) | n/a | 0.512 |",
+                "| compaction step (s) | n/a | 0.512 |",
                 "| delta compact_stall | 25 | 0 |",
                 "| delta pgmigrate_success | 0 | 5000 |",
                 "| cmdline | `BOOT_IMAGE=/vmlinuz root=/dev/vda1 a=b=c` |",
@@ -434,7 +544,7 @@ def t_plots():
     check(h3 > h2, f"pagemap-ondemand ({h3}px) should be taller than pagemap-manual ({h2}px)")
 
 
-@test("modes fall back to sorted directories without modes=")
+@test("modes fall back to the directories without modes=")
 def t_modes_fallback():
     with TempDir() as root:
         run = build_run(root, with_modes_line=False)
@@ -442,7 +552,7 @@ def t_modes_fallback():
         eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
         eq(proc.stdout, "", "--quiet stdout")
         d = json.loads((run / "summary.json").read_text())
-        eq([m["mode"] for m in d["modes"]], ["manual", "ondemand"], "modes")
+        eq([m["mode"] for m in d["modes"]], ["ondemand", "manual"], "modes (fixed order)")
         eq(d["ratios"], {"p90_ondemand_over_manual": round(2800 / 11, 3)}, "ratios")
 
 
@@ -547,6 +657,195 @@ def t_shebang():
         run = build_run(root)
         proc = run_analyze(run, "--no-plots", "--quiet", direct=True)
         eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+
+
+@test("modes in a fixed order: ondemand, manual, proactive-kernel-N by N, module strategies")
+def t_mode_order():
+    a = analyze_module()
+    given = ["zzz", "proactive-module-alloc", "proactive-kernel-100", "proactive-module-node",
+             "proactive-module-targeted-concurrent", "manual", "proactive-kernel-5",
+             "proactive-module-targeted", "aaa", "proactive-kernel-20", "ondemand"]
+    eq(sorted(given, key=a.mode_sort_key),
+       ["ondemand", "manual", "proactive-kernel-5", "proactive-kernel-20",
+        "proactive-kernel-100", "proactive-module-targeted", "proactive-module-node",
+        "proactive-module-alloc", "proactive-module-targeted-concurrent", "zzz", "aaa"],
+       "sorted modes")
+    _, d = proactive_run()
+    eq([m["mode"] for m in d["modes"]],
+       ["ondemand", "manual", "proactive-kernel-20", "proactive-module-targeted"],
+       "summary.json modes")
+
+
+@test("hugepages_gained and pages migrated from buddyinfo and vmstat snapshots")
+def t_hugepages_gained():
+    _, d = proactive_run()
+    m = {x["mode"]: x for x in d["modes"]}
+    # punched: 2 + 2*1 + 2*3 = 10 blocks; compacted: 10 + 2*45 + 2*3 = 106
+    eq(m["manual"]["hugepages_gained"], 96, "manual hugepages_gained")
+    eq(m["manual"]["pages_migrated"], {"compaction": 19200, "compaction_and_allocation": 19300},
+       "manual pages_migrated")
+    eq(m["manual"]["pages_migrated_per_hugepage"], 200.0, "manual migrated per hugepage")
+    eq(m["manual"]["pages_migrated_per_hugepage_obtained"], 386.0,
+       "manual migrated per hugepage obtained (19300 / 50)")
+    eq(m["proactive-module-targeted"]["pages_migrated_per_hugepage"], 100.0,
+       "targeted migrated per hugepage")
+    eq((m["ondemand"]["hugepages_gained"], m["ondemand"]["pages_migrated_per_hugepage"]),
+       (0, None), "ondemand: nothing gained, no ratio")
+    eq(d["ratios"]["migrated_per_hugepage_manual_over_proactive-module-targeted"], 2.0,
+       "manual / targeted ratio")
+
+
+@test("migrated_over_floor and the compactor's counters from compactor_status")
+def t_floor():
+    run, d = proactive_run()
+    m = {x["mode"]: x for x in d["modes"]}["proactive-module-targeted"]
+    eq(m["compactor"]["pages_floor"], 9000, "pages_floor")
+    eq({k: m["compactor"][k] for k in ("pages_migrated", "pgmigrate_success", "blocks_emptied",
+                                       "blocks_busy", "pages_soaked")},
+       {"pages_migrated": 9100, "pgmigrate_success": 9600, "blocks_emptied": 96,
+        "blocks_busy": 4, "pages_soaked": 50}, "compactor counters")
+    eq(m["migrated_over_floor"], round(9600 / 9000, 3), "migrated_over_floor")
+    eq(m["own_migrated_over_floor"], round(9100 / 9000, 3), "own_migrated_over_floor")
+    eq({x["mode"]: x["compactor"] for x in d["modes"] if x["mode"] != m["mode"]},
+       {"ondemand": None, "manual": None, "proactive-kernel-20": None}, "no compactor elsewhere")
+    text = (run / "report.md").read_text()
+    check("**1.07x** the floor" in text and "within the aim of <= 1.1x" in text,
+          "targeted vs floor paragraph")
+    with TempDir() as root:
+        run2 = build_proactive_run(root)
+        p = run2 / "proactive-module-targeted" / "compactor_status.txt"
+        p.write_text(p.read_text().replace("pgmigrate_success 9600", "pgmigrate_success 13500"))
+        proc = run_analyze(run2, "--no-plots", "--quiet")
+        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        text = (run2 / "report.md").read_text()
+        check("**1.50x** the floor" in text and
+              "above the aim of <= 1.1x: 50% more migrations than the floor" in text,
+              "above-the-aim sentence")
+
+
+@test("time to target: compactor_status, and proactive-kernel's compaction.txt")
+def t_time_to_target():
+    _, d = proactive_run()
+    m = {x["mode"]: x for x in d["modes"]}
+    c = m["proactive-module-targeted"]["compaction"]
+    eq((c["method"], c["time_to_target_s"], c["reached"]), ("proactive-module", 2.5, True),
+       "targeted compaction")
+    eq((c["params"]["strategy"], c["params"]["compactor_interval_ms"], c["params"]["concurrent"]),
+       ("targeted", 500, 0), "targeted params")
+    eq((c["score_before"], c["score_after"]), (87, 4), "targeted scores")
+    c = m["proactive-kernel-20"]["compaction"]
+    eq((c["method"], c["time_to_target_s"], c["reached"], c["params"]["proactiveness"],
+        c["params"]["wmark_high"]), ("proactive-kernel", None, False, 20, 90),
+       "proactive-kernel-20 compaction")
+    c = m["manual"]["compaction"]
+    eq((c["method"], c["time_to_target_s"], c["reached"], c["score_before"]),
+       ("compact_memory", None, None, 87), "manual compaction (score from the snapshot)")
+    with TempDir() as root:
+        run = build_proactive_run(root)
+        p = run / "proactive-module-targeted" / "compactor_status.txt"
+        p.write_text(p.read_text().replace("target_reached_ns 2500000000", "target_reached_ns -1"))
+        proc = run_analyze(run, "--no-plots", "--quiet")
+        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        d = json.loads((run / "summary.json").read_text())
+        c = {x["mode"]: x for x in d["modes"]}["proactive-module-targeted"]["compaction"]
+        eq((c["time_to_target_s"], c["reached"]), (None, False), "target not reached")
+        check("| not reached |" in (run / "report.md").read_text(), "'not reached' cell")
+
+
+@test("score-timeline.txt: samples, '-' scores, phase markers, plot")
+def t_score_timeline():
+    a = analyze_module()
+    with TempDir() as root:
+        p = root / "score-timeline.txt"
+        p.write_text(SCORE_TIMELINE)
+        tl = a.parse_score_timeline(str(p))
+        eq(len(tl["samples"]), 8, "samples")
+        eq(tl["samples"][3], (0.51, 1, None, 7), "a '-' score")
+        eq(tl["phases"], {"compaction": 0.01, "allocation": 1.2, "end": 1.9}, "phases")
+        eq(a.score_series(tl), [(0.01, 87, 13), (0.51, 40, 57), (1.01, 4, 108), (1.21, 4, 114)],
+           "highest score and summed free blocks per time")
+        p.write_text(SCORE_TIMELINE + "2.0 0 x 5\n")
+        try:
+            a.parse_score_timeline(str(p))
+            check(False, "garbled line accepted")
+        except a.InputError as e:
+            check("score-timeline.txt:13" in str(e), f"error: {e}")
+        eq(a.parse_score_timeline(str(root / "nope.txt")), None, "missing file")
+    run, d = proactive_run()
+    eq({x["mode"]: x["score_samples"] for x in d["modes"]},
+       {"ondemand": None, "manual": None, "proactive-kernel-20": None,
+        "proactive-module-targeted": 8}, "score_samples")
+    w, h = png_size(run / "plots" / "score-over-time.png")
+    check(w >= 1000 and h >= 600, f"score-over-time.png is only {w}x{h}")
+    check((run / "plots" / "score-over-time.svg").exists(), "no score-over-time.svg")
+    check("](plots/score-over-time.png)" in (run / "report.md").read_text(),
+          "report does not embed score-over-time.png")
+
+
+@test("report.md: side-by-side table of every mode, targeted vs compact_memory")
+def t_side_by_side():
+    run, _ = proactive_run()
+    text = (run / "report.md").read_text()
+    header = ("| mode | hugepages | % of free | p50 (us) | p90 (us) | p99 (us) | max (us) | "
+              "compaction (s) | time to target (s) | node score | pages migrated | "
+              "+ during allocation | hugepages gained | migrated per hugepage |")
+    check(header in text, "no side-by-side header")
+    for row in ["| manual | 50 | n/a | 10.02 | 10.04 | 10.05 | 10.05 | 1.500 | n/a | 87 -> n/a "
+                "| 19200 | 100 | 96 | 200.0 |",
+                "| proactive-module-targeted | 50 | n/a | 10.02 | 10.04 | 10.05 | 10.05 | 2.500 "
+                "| 2.500 | 87 -> 4 | 9600 | 0 | 96 | 100.0 |",
+                "| proactive-kernel-20 | 50 | n/a | 10.02 | 10.04 | 10.05 | 10.05 | 0.000 "
+                "| not reached | 87 -> 87 | 0 | 0 | 0 | n/a |"]:
+        check(row in text, f"no side-by-side row {row!r}")
+    check(text.index("| ondemand | 50 |") < text.index("| manual | 50 |")
+          < text.index("| proactive-kernel-20 |") < text.index("| proactive-module-targeted | 50"),
+          "side-by-side rows out of order")
+    check("## Random pattern: targeted vs compact_memory" in text, "no pattern section")
+    check("manual / targeted = **2.00**: the targeted compactor migrated fewer" in text,
+          "no manual/targeted ratio sentence")
+    check("| statistic | ondemand | manual | proactive-kernel-20 | proactive-module-targeted |"
+          in text, "no per-mode percentile table")
+    check("| pages_floor | 9000 |" in text, "no compactor table")
+
+
+@test("an old run without the new files (results/reference-debian-6.1) still analyzes")
+def t_old_run():
+    ref = REPO / "results" / "reference-debian-6.1"
+    if not ref.is_dir():
+        raise Skip("results/reference-debian-6.1 is not there")
+    with TempDir() as root:
+        run = root / "ref"
+        shutil.copytree(ref, run)
+        for p in list(run.glob("*/score-timeline.txt")) + list(run.glob("*/compactor_*")):
+            p.unlink()
+        shutil.rmtree(run / "plots", ignore_errors=True)
+        proc = run_analyze(run)
+        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        d = json.loads((run / "summary.json").read_text())
+        eq([m["mode"] for m in d["modes"]], ["ondemand", "manual"], "modes")
+        od, man = d["modes"]
+        eq((od["compaction"]["method"], man["compaction"]["method"]), ("none", "compact_memory"),
+           "methods")
+        eq((od["compactor"], od["score_samples"], od["migrated_over_floor"]), (None, None, None),
+           "no compactor or timeline")
+        check(isinstance(man["hugepages_gained"], int) and man["hugepages_gained"] > 0,
+              f"manual hugepages_gained {man['hugepages_gained']!r}")
+        eq(man["pages_migrated"]["compaction_and_allocation"],
+           man["vmstat_delta"]["pgmigrate_success"], "pages migrated over both = vmstat_delta")
+        check(not (run / "plots" / "score-over-time.png").exists(),
+              "score plot drawn without timelines")
+        text = (run / "report.md").read_text()
+        check("### All modes side by side" in text and "targeted vs compact_memory" not in text
+              and "## Targeted vs floor" not in text, "report sections of an old run")
+    with TempDir() as root:
+        run = build_run(root)  # no snap/compacted, no buddyinfo in one mode
+        proc = run_analyze(run, "--no-plots", "--quiet")
+        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        d = json.loads((run / "summary.json").read_text())
+        m = d["modes"][1]
+        eq((m["mode"], m["hugepages_gained"], m["pages_migrated"]["compaction"],
+            m["pages_migrated_per_hugepage"]), ("manual", None, None, None), "manual nulls")
+        eq(m["pages_migrated"]["compaction_and_allocation"], 5000, "manual punched->allocated")
 
 
 # ---------------------------------------------------------------- KTAP
