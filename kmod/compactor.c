@@ -19,12 +19,12 @@
  *   so nothing migrates into them.
  * node: writes /sys/devices/system/node/nodeN/compact, the kernel's own
  *   whole-node compaction.
- * alloc: allocates order-N movable pages (GFP_HIGHUSER_MOVABLE: async
- *   compaction, then one round of reclaim and sync-light compaction, and
- *   kswapd woken), holds them so that each allocation compacts anew, and
- *   frees them at the end of the pass.  Without kswapd (GFP_TRANSHUGE)
- *   it stalls: direct compaction skips the pageblocks its skip hints mark,
- *   and nothing clears them until kswapd goes back to sleep.
+ * alloc: allocates order-N movable pages with __GFP_RETRY_MAYFAIL, holds
+ *   them so that each allocation compacts anew, and frees them at the end
+ *   of the pass.  Retrying matters: a single attempt (GFP_TRANSHUGE, or
+ *   GFP_HIGHUSER_MOVABLE) stalls once the pageblock skip hints cover the
+ *   zone or compaction is deferred, while the retries escalate to the
+ *   full-priority sync compaction that ignores both.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -839,8 +839,8 @@ static unsigned long khc_pass_node(int nid)
 static unsigned long khc_pass_alloc(int nid, unsigned int order,
 				    unsigned int max_pages)
 {
-	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE | __GFP_NOWARN |
-			  __GFP_NOMEMALLOC;
+	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL |
+			  __GFP_THISNODE | __GFP_NOWARN | __GFP_NOMEMALLOC;
 	unsigned long n = 0, limit;
 	struct page *page, *next;
 	LIST_HEAD(pages);

@@ -229,7 +229,7 @@ def build_run(root, with_modes_line=True):
 
 NEW_MODE_KEYS = {"compaction", "pages_migrated", "hugepages_gained",
                  "pages_migrated_per_hugepage", "pages_migrated_per_hugepage_obtained",
-                 "compactor", "migrated_over_floor", "own_migrated_over_floor",
+                 "compactor", "compaction_early_stop", "migrated_over_floor", "own_migrated_over_floor",
                  "score_samples"}
 
 
@@ -846,6 +846,37 @@ def t_old_run():
         eq((m["mode"], m["hugepages_gained"], m["pages_migrated"]["compaction"],
             m["pages_migrated_per_hugepage"]), ("manual", None, None, None), "manual nulls")
         eq(m["pages_migrated"]["compaction_and_allocation"], 5000, "manual punched->allocated")
+
+
+@test("compaction-trace.txt: an early stop of compact_memory is detected and reported")
+def t_early_stop():
+    a = analyze_module()
+    early = ("  sh-1 [000] ..... 1.0: mm_compaction_end: zone_start=0x1 migrate_pfn=0xe00 "
+             "free_pfn=0xe00 zone_end=0x1000, mode=sync status=complete\n"
+             "  sh-1 [000] ..... 1.1: mm_compaction_end: zone_start=0x1000 "
+             "migrate_pfn=0x2c40 free_pfn=0x2c00 zone_end=0x7ffe0, mode=sync status=complete\n")
+    full = early.replace("migrate_pfn=0x2c40 free_pfn=0x2c00", "migrate_pfn=0x51e00 free_pfn=0x51f14")
+    with TempDir() as root:
+        p = Path(root) / "t.txt"
+        write(p, early)
+        e = a.early_stop(a.parse_compaction_trace(str(p)))
+        check(e is not None, "the early stop is not detected")
+        eq((e["migrate_pfn"], e["zone_end"], e["met_at_fraction"]),
+           (0x2c40, 0x7ffe0, round((0x2c40 - 0x1000) / (0x7ffe0 - 0x1000), 4)), "early stop")
+        write(p, full)
+        eq(a.early_stop(a.parse_compaction_trace(str(p))), None, "a full compaction")
+        eq(a.early_stop(a.parse_compaction_trace(str(Path(root) / "none.txt"))), None,
+           "no trace")
+        run = build_run(root)
+        write(run / "manual" / "compaction-trace.txt", early)
+        proc = run_analyze(run, "--no-plots", "--quiet")
+        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        d = json.loads((run / "summary.json").read_text())
+        m = {x["mode"]: x for x in d["modes"]}
+        eq(m["manual"]["compaction_early_stop"]["migrate_pfn"], 0x2c40, "summary.json")
+        eq(m["ondemand"]["compaction_early_stop"], None, "ondemand")
+        check("manual: compact_memory stopped early" in (run / "report.md").read_text(),
+              "report does not say it")
 
 
 # ---------------------------------------------------------------- KTAP
