@@ -84,6 +84,8 @@ def fmt_ratio(r):
     for limit, decimals in ((100, 0), (10, 1)):
         if abs(r) >= limit:
             return f"{r:.{decimals}f}x"
+    if r and abs(r) < 0.1:
+        return f"{r:.2g}x"	# 0.0021x, not 0.00x
     return f"{r:.2f}x"
 
 
