@@ -51,8 +51,6 @@
 #include "fragmentation.h"
 #include "trace.h"
 
-/* COMPACTION_HPAGE_ORDER: the order node scores and free blocks count in. */
-#define KHC_SCORE_ORDER (PMD_SHIFT - PAGE_SHIFT)
 #define KHC_TIMELINE_LEN 4096
 /*
  * A pass without progress doubles the interval, up to 64x: kcompactd's
@@ -326,27 +324,6 @@ static void khc_set_state(enum khc_state state)
 	spin_unlock(&khc_stats_lock);
 }
 
-/* Free blocks of at least the score order, counted in blocks of that order. */
-static unsigned long khc_node_free_blocks(int nid)
-{
-	pg_data_t *pgdat = NODE_DATA(nid);
-	unsigned long n = 0, flags;
-	unsigned int o;
-	struct zone *zone;
-	int z;
-
-	for (z = 0; z < MAX_NR_ZONES; z++) {
-		zone = &pgdat->node_zones[z];
-		if (!populated_zone(zone))
-			continue;
-		spin_lock_irqsave(&zone->lock, flags);
-		for (o = KHC_SCORE_ORDER; o < KHH_NR_ORDERS; o++)
-			n += zone->free_area[o].nr_free << (o - KHC_SCORE_ORDER);
-		spin_unlock_irqrestore(&zone->lock, flags);
-	}
-	return n;
-}
-
 /* The second trigger: any zone's fragmentation index above the threshold. */
 static bool khc_node_index_high(int nid, unsigned int order,
 				unsigned int threshold)
@@ -354,9 +331,7 @@ static bool khc_node_index_high(int nid, unsigned int order,
 	pg_data_t *pgdat = NODE_DATA(nid);
 	struct khh_contig_info info;
 	u64 nr_free[KHH_NR_ORDERS];
-	unsigned long flags;
 	struct zone *zone;
-	unsigned int o;
 	int z;
 
 	if (!threshold)
@@ -365,10 +340,7 @@ static bool khc_node_index_high(int nid, unsigned int order,
 		zone = &pgdat->node_zones[z];
 		if (!populated_zone(zone))
 			continue;
-		spin_lock_irqsave(&zone->lock, flags);
-		for (o = 0; o < KHH_NR_ORDERS; o++)
-			nr_free[o] = zone->free_area[o].nr_free;
-		spin_unlock_irqrestore(&zone->lock, flags);
+		khh_zone_nr_free(zone, nr_free);
 		khh_contig_info(nr_free, KHH_NR_ORDERS, order, &info);
 		if (khh_fragmentation_index(order, &info) > (int)threshold)
 			return true;
@@ -843,9 +815,11 @@ static unsigned long khc_pass_alloc(int nid, unsigned int order,
 			  __GFP_THISNODE | __GFP_NOWARN | __GFP_NOMEMALLOC;
 	unsigned long n = 0, limit;
 	struct page *page, *next;
+	u64 free;
 	LIST_HEAD(pages);
 
-	limit = (khc_node_free_blocks(nid) << KHC_SCORE_ORDER >> order) +
+	khh_node_frag(nid, &free);
+	limit = (free << KHH_SCORE_ORDER >> order) +
 		max_pages;
 	while (n < limit && !khc_should_stop() && !khc_node_tight(nid)) {
 		page = alloc_pages_node(nid, gfp, order);
@@ -883,11 +857,11 @@ static bool khc_pass(int nid)
 {
 	unsigned int order = READ_ONCE(compactor_order);
 	unsigned int bound = READ_ONCE(compactor_pass_blocks);
-	unsigned int before = khh_node_score(nid), after;
-	unsigned long done = 0, free_before, free_after;
-	u64 t0 = ktime_get_ns();
+	u64 t0 = ktime_get_ns(), free_before, free_after;
+	unsigned int before, after;
+	unsigned long done = 0;
 
-	free_before = khc_node_free_blocks(nid);
+	before = khh_node_frag(nid, &free_before);
 	switch (READ_ONCE(compactor_strategy)) {
 	case KHC_TARGETED:
 		done = khc_pass_targeted(nid, order, bound);
@@ -899,8 +873,7 @@ static bool khc_pass(int nid)
 		done = khc_pass_alloc(nid, order, bound);
 		break;
 	}
-	after = khh_node_score(nid);
-	free_after = khc_node_free_blocks(nid);
+	after = khh_node_frag(nid, &free_after);
 	spin_lock(&khc_stats_lock);
 	khc_stats.passes++;
 	khc_stats.compact_ns += ktime_get_ns() - t0;
@@ -913,21 +886,18 @@ static bool khc_check(nodemask_t *compacting, unsigned int *backoff)
 {
 	unsigned int low = READ_ONCE(compactor_wmark_low), score;
 	bool all_low = true, progress;
+	u64 free;
 	int nid;
 
 	for_each_online_node(nid) {
 		bool was = node_isset(nid, *compacting);
 
-		score = khh_node_score(nid);
+		score = khh_node_frag(nid, &free);
 		if (!khc_node_wants(nid, score, was)) {
-			if (was) {
+			if (was)
 				node_clear(nid, *compacting);
-				khc_log(nid, score, khc_node_free_blocks(nid),
-					KHC_ACT_TARGET);
-			} else {
-				khc_log(nid, score, khc_node_free_blocks(nid),
-					KHC_ACT_IDLE);
-			}
+			khc_log(nid, score, free,
+				was ? KHC_ACT_TARGET : KHC_ACT_IDLE);
 			if (score > low)
 				all_low = false;
 			continue;
@@ -935,15 +905,14 @@ static bool khc_check(nodemask_t *compacting, unsigned int *backoff)
 		all_low = false;
 		if (!was) {
 			node_set(nid, *compacting);
-			khc_log(nid, score, khc_node_free_blocks(nid),
-				KHC_ACT_START);
+			khc_log(nid, score, free, KHC_ACT_START);
 		}
 		khc_set_state(KHC_COMPACTING);
 		progress = khc_pass(nid);
 		if (khc_should_stop())
 			return false;
-		score = khh_node_score(nid);
-		khc_log(nid, score, khc_node_free_blocks(nid),
+		score = khh_node_frag(nid, &free);
+		khc_log(nid, score, free,
 			progress ? KHC_ACT_PASS : KHC_ACT_NOPROGRESS);
 		if (progress) {
 			*backoff = 0;
@@ -954,8 +923,7 @@ static bool khc_check(nodemask_t *compacting, unsigned int *backoff)
 		}
 		if (score <= low) {
 			node_clear(nid, *compacting);
-			khc_log(nid, score, khc_node_free_blocks(nid),
-				KHC_ACT_TARGET);
+			khc_log(nid, score, free, KHC_ACT_TARGET);
 		} else {
 			all_low = false;
 		}
@@ -1067,7 +1035,9 @@ static int khc_status_show(struct seq_file *m, void *v)
 {
 	unsigned long pgmigrate = khc_pgmigrate_success();
 	struct khc_stats st;
+	unsigned int score;
 	bool enabled;
+	u64 free;
 	int nid;
 
 	mutex_lock(&khc_lock);
@@ -1098,9 +1068,9 @@ static int khc_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "target_reached_ns %lld\n",
 		   st.start_ns ? st.target_reached_ns : -1);
 	for_each_online_node(nid) {
-		seq_printf(m, "node%d_score %u\n", nid, khh_node_score(nid));
-		seq_printf(m, "node%d_free_blocks %lu\n", nid,
-			   khc_node_free_blocks(nid));
+		score = khh_node_frag(nid, &free);
+		seq_printf(m, "node%d_score %u\n", nid, score);
+		seq_printf(m, "node%d_free_blocks %llu\n", nid, free);
 	}
 	return 0;
 }

@@ -28,19 +28,34 @@ static const char * const khh_stop_names[] = {
 	[KHH_STOP_ABORTED]	= "aborted",
 };
 
+/*
+ * The next "key=value" of a command's arguments: 1 with *key and *val set,
+ * 0 when there is none left, -EINVAL for a word without '='.
+ */
+static int khh_next_arg(char **args, char **key, char **val)
+{
+	char *tok;
+
+	while ((tok = strsep(args, " \t")) != NULL) {
+		if (!*tok)
+			continue;
+		*val = strchr(tok, '=');
+		if (!*val)
+			return -EINVAL;
+		*(*val)++ = '\0';
+		*key = tok;
+		return 1;
+	}
+	return 0;
+}
+
 /* "start" arguments: order=, gfp=, count=, max_failures=; optional, any order. */
 static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
 {
 	char *tok, *val;
 	int ret;
 
-	while ((tok = strsep(&args, " \t")) != NULL) {
-		if (!*tok)
-			continue;
-		val = strchr(tok, '=');
-		if (!val)
-			return -EINVAL;
-		*val++ = '\0';
+	while ((ret = khh_next_arg(&args, &tok, &val)) > 0) {
 		if (!strcmp(tok, "order")) {
 			ret = kstrtouint(val, 0, &cfg->order);
 			if (ret)
@@ -61,7 +76,7 @@ static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
 			return -EINVAL;
 		}
 	}
-	return khh_run_cfg_check(cfg, false);
+	return ret ? ret : khh_run_cfg_check(cfg, false);
 }
 
 /* "pin share=PCT [seed=N]" */
@@ -72,13 +87,7 @@ static int khh_parse_pin(char *args)
 	u64 seed = 1;
 	int ret;
 
-	while ((tok = strsep(&args, " \t")) != NULL) {
-		if (!*tok)
-			continue;
-		val = strchr(tok, '=');
-		if (!val)
-			return -EINVAL;
-		*val++ = '\0';
+	while ((ret = khh_next_arg(&args, &tok, &val)) > 0) {
 		if (!strcmp(tok, "share"))
 			ret = kstrtouint(val, 0, &share);
 		else if (!strcmp(tok, "seed"))
@@ -88,7 +97,7 @@ static int khh_parse_pin(char *args)
 		if (ret)
 			return ret;
 	}
-	if (share > 100)
+	if (ret || share > 100)
 		return -EINVAL;
 	return khh_pin(share, seed);
 }

@@ -15,11 +15,8 @@
 #include "khugehog.h"
 #include "fragmentation.h"
 
-/* COMPACTION_HPAGE_ORDER: the order kcompactd scores nodes at. */
-#define KHH_SCORE_ORDER (PMD_SHIFT - PAGE_SHIFT)
-
 /* A consistent copy of the free block counts, as the kernel's files take. */
-static void khh_zone_nr_free(struct zone *zone, u64 *nr_free)
+void khh_zone_nr_free(struct zone *zone, u64 *nr_free)
 {
 	unsigned long flags;
 	unsigned int order;
@@ -30,33 +27,50 @@ static void khh_zone_nr_free(struct zone *zone, u64 *nr_free)
 	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
-static unsigned int khh_zone_score(struct zone *zone)
+/*
+ * A zone's score; added to *free_blocks, its free blocks of the score
+ * order or more, counted in blocks of that order.
+ */
+static unsigned int khh_zone_score(struct zone *zone, u64 *free_blocks)
 {
 	struct khh_contig_info info;
 	u64 nr_free[KHH_NR_ORDERS];
 
 	khh_zone_nr_free(zone, nr_free);
 	khh_contig_info(nr_free, KHH_NR_ORDERS, KHH_SCORE_ORDER, &info);
+	if (free_blocks)
+		*free_blocks += info.free_blocks_suitable;
 	return khh_extfrag_for_order(KHH_SCORE_ORDER, &info);
 }
 
-/* fragmentation_score_node(): 0 (none) to 100, weighted by zone size. */
-unsigned int khh_node_score(int nid)
+/*
+ * fragmentation_score_node(): 0 (none) to 100, weighted by zone size;
+ * with free_blocks, also the node's free blocks of the score order or
+ * more, from the same look at each zone.
+ */
+unsigned int khh_node_frag(int nid, u64 *free_blocks)
 {
 	pg_data_t *pgdat = NODE_DATA(nid);
 	unsigned int score = 0;
 	struct zone *zone;
 	int z;
 
+	if (free_blocks)
+		*free_blocks = 0;
 	for (z = 0; z < MAX_NR_ZONES; z++) {
 		zone = &pgdat->node_zones[z];
 		if (!populated_zone(zone))
 			continue;
 		score += khh_score_weighted(zone->present_pages,
-					    khh_zone_score(zone),
+					    khh_zone_score(zone, free_blocks),
 					    pgdat->node_present_pages);
 	}
 	return score;
+}
+
+unsigned int khh_node_score(int nid)
+{
+	return khh_node_frag(nid, NULL);
 }
 
 /* One line per populated zone: the index at every order, in thousandths. */
@@ -122,7 +136,7 @@ static int khh_fragmentation_score_show(struct seq_file *m, void *v)
 			zone = &pgdat->node_zones[z];
 			if (!populated_zone(zone))
 				continue;
-			score = khh_zone_score(zone);
+			score = khh_zone_score(zone, NULL);
 			seq_printf(m, "Node %d, zone %8s score %u weighted %u\n",
 				   nid, zone->name, score,
 				   khh_score_weighted(zone->present_pages, score,

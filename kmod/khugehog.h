@@ -107,7 +107,13 @@ int khh_run_cfg_check(const struct khh_run_cfg *cfg, bool verbose);
 struct dentry *khh_debugfs_init(void);
 void khh_debugfs_exit(void);
 
+/* COMPACTION_HPAGE_ORDER: the order kcompactd scores nodes at. */
+#define KHH_SCORE_ORDER (PMD_SHIFT - PAGE_SHIFT)
+
 void khh_extfrag_debugfs_init(struct dentry *dir);
+struct zone;
+void khh_zone_nr_free(struct zone *zone, u64 *nr_free);
+unsigned int khh_node_frag(int nid, u64 *free_blocks);
 unsigned int khh_node_score(int nid);
 
 int khh_compactor_init(struct dentry *dir);
