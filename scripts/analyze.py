@@ -29,12 +29,13 @@ import re
 import os
 import sys
 
+import debian_python
+
 try:
     import numpy as np
 except ImportError:  # handled in main(): re-exec with Debian's python3
     np = None
 
-SYSTEM_PYTHON = "/usr/bin/python3"
 REEXEC_GUARD = "KHUGEHOG_ANALYZE_REEXEC"
 
 PAGE_KIB = 4
@@ -1438,16 +1439,9 @@ def make_plots(run_dir, setup, results):
 # ---------------------------------------------------------------- main
 
 def ensure_numpy():
-    """The shebang may find a python3 without Debian's numpy/matplotlib (e.g.
-    pyenv); re-exec with Debian's once, else fail clearly."""
-    if np is not None:
-        return
-    if (os.environ.get(REEXEC_GUARD) != "1" and os.path.exists(SYSTEM_PYTHON)
-            and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
-        os.environ[REEXEC_GUARD] = "1"
-        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-    sys.exit("analyze.py: error: numpy not found for " + sys.executable +
-             " (apt-get install python3-numpy python3-matplotlib)")
+    debian_python.require("numpy", __file__, REEXEC_GUARD,
+                          f"analyze.py: error: numpy not found for {sys.executable}"
+                          " (apt-get install python3-numpy python3-matplotlib)")
 
 
 def parse_args(argv):

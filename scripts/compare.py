@@ -31,7 +31,9 @@ import os
 import re
 import sys
 
-SYSTEM_PYTHON = "/usr/bin/python3"
+import debian_python
+from analyze import fmt_us, table_markdown as analyze_table
+
 REEXEC_GUARD = "KHUGEHOG_COMPARE_REEXEC"
 SUMMARY = "summary.json"
 
@@ -56,16 +58,6 @@ def dig(d, *keys):
             return None
         d = d.get(k)
     return number(d)
-
-
-def fmt_us(v):
-    """Microseconds to at least 4 significant digits, as analyze.py does."""
-    if v is None:
-        return "n/a"
-    for limit, decimals in ((1000, 0), (100, 1), (10, 2)):
-        if abs(v) >= limit:
-            return f"{v:.{decimals}f}"
-    return f"{v:.3f}"
 
 
 def fmt_int(v):
@@ -241,12 +233,8 @@ def compare(runs, missing, baseline):
 # ---------------------------------------------------------------- compare.md
 
 def table_markdown(header, rows, align="---:"):
-    """Markdown table; first column left-aligned, the others by `align`."""
-    def line(cells):
-        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
-    out = [line(header), "|" + "|".join(["---"] + [align] * (len(header) - 1)) + "|"]
-    out += [line(r) for r in rows]
-    return "\n".join(out)
+    """Rows as plain lists: analyze.py's tables take (label, cells)."""
+    return analyze_table(header, [(r[0], list(r[1:])) for r in rows], align)
 
 
 def differing_settings(kernels):
@@ -401,17 +389,9 @@ def plot_p90(cmp, directory):
 # ---------------------------------------------------------------- main
 
 def ensure_matplotlib():
-    """The shebang may find a python3 without Debian's matplotlib (e.g.
-    pyenv); re-exec with Debian's once, else fail clearly."""
-    import importlib.util
-    if importlib.util.find_spec("matplotlib") is not None:
-        return
-    if (os.environ.get(REEXEC_GUARD) != "1" and os.path.exists(SYSTEM_PYTHON)
-            and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
-        os.environ[REEXEC_GUARD] = "1"
-        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-    sys.exit("compare.py: error: matplotlib not found for " + sys.executable +
-             " (apt-get install python3-matplotlib), or pass --no-plots")
+    debian_python.require("matplotlib", __file__, REEXEC_GUARD,
+                          f"compare.py: error: matplotlib not found for {sys.executable}"
+                          " (apt-get install python3-matplotlib), or pass --no-plots")
 
 
 def write_atomic(path, text):

@@ -362,35 +362,21 @@ cstat() {
 	summary_val "$1" "$khh/compactor_status"
 }
 
-# wait_compactor_target SECONDS: until the compactor reports the low watermark
-wait_compactor_target() {
+# poll SECONDS CMD...: run CMD every 0.1 s until it succeeds; fail after SECONDS
+poll() {
 	n=$(($1 * 10))
-	while [ "$(cstat target_reached_ns)" = -1 ]; do
+	shift
+	until "$@"; do
 		n=$((n - 1))
 		[ $n -gt 0 ] || return 1
 		sleep 0.1
 	done
 }
 
-# wait_compactor_score SCORE SECONDS: until node 0's score is at most SCORE
-wait_compactor_score() {
-	n=$(($2 * 10))
-	while [ "$(cstat node0_score)" -gt "$1" ]; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
-# wait_compactor_free_blocks N SECONDS: until node 0 has N free 2M blocks
-wait_compactor_free_blocks() {
-	n=$(($2 * 10))
-	while [ "$(cstat node0_free_blocks)" -lt "$1" ]; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
+# The compactor's status: target reached; KEY at most, at least N.
+target_reached() { [ "$(cstat target_reached_ns)" != -1 ]; }
+cstat_le() { [ "$(cstat "$1")" -le "$2" ]; }
+cstat_ge() { [ "$(cstat "$1")" -ge "$2" ]; }
 
 # ms_since T0: milliseconds since /proc/uptime read T0
 ms_since() {
@@ -438,14 +424,14 @@ t_compactor_strategies_reach_target() {
 		src=0
 		case $s in
 		targeted)
-			wait_compactor_target 90 ||
+			poll 90 target_reached ||
 				{ diag "$s: score $score0 -> $(cstat node0_score) in 90 s, low watermark $low not reached"; src=1; } ;;
 		node)
 			# One whole-node compaction leaves a score of 4-20 here.
-			wait_compactor_score $((score0 / 2)) 60 ||
+			poll 60 cstat_le node0_score $((score0 / 2)) ||
 				{ diag "$s: score $score0 -> $(cstat node0_score) in 60 s, not halved"; src=1; } ;;
 		alloc)
-			wait_compactor_free_blocks $((2 * free0)) 60 ||
+			poll 60 cstat_ge node0_free_blocks $((2 * free0)) ||
 				{ diag "$s: free 2M blocks $free0 -> $(cstat node0_free_blocks) in 60 s, not doubled"; src=1; } ;;
 		esac
 		ms=$(ms_since "$t0")

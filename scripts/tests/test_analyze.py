@@ -14,37 +14,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
+from ktap_harness import Skip, TempDir, check, eq, test
+import ktap_harness
+
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+import debian_python  # noqa: E402
+
 ANALYZE = REPO / "scripts" / "analyze.py"
 VECTORS = REPO / "userspace" / "tests" / "percentile-vectors.txt"
-SYSTEM_PYTHON = "/usr/bin/python3"
 REEXEC_GUARD = "KHUGEHOG_TEST_ANALYZE_REEXEC"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-TESTS = []
-
-
-class Skip(Exception):
-    pass
-
-
-def test(name):
-    def register(fn):
-        TESTS.append((name, fn))
-        return fn
-    return register
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def eq(got, want, what):
-    check(got == want, f"{what}: got {got!r}, want {want!r}")
 
 
 def close(got, want, what, tol=1e-9):
@@ -54,16 +36,9 @@ def close(got, want, what, tol=1e-9):
 # ---------------------------------------------------------------- helpers
 
 def ensure_numpy():
-    """analyze.py needs Debian's numpy; re-exec with Debian's python3 when
-    the python3 on PATH (e.g. pyenv) lacks it."""
-    if importlib.util.find_spec("numpy") is not None:
-        return
-    if (os.environ.get(REEXEC_GUARD) != "1" and os.path.exists(SYSTEM_PYTHON)
-            and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
-        os.environ[REEXEC_GUARD] = "1"
-        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-    sys.exit("test_analyze.py: numpy not found (apt-get install python3-numpy "
-             "python3-matplotlib)")
+    debian_python.require("numpy", __file__, REEXEC_GUARD,
+                          "test_analyze.py: numpy not found (apt-get install python3-numpy "
+                          "python3-matplotlib)")
 
 
 _analyze = None
@@ -316,49 +291,33 @@ def build_proactive_run(root, frag_args="-p random -S 7"):
     return run
 
 
-_prun = {}
+_analyzed = {}
+
+
+def analyzed_once(build):
+    """build(root)'s run, analyzed once with plots; shared by several tests."""
+    if build not in _analyzed:
+        root = tempfile.mkdtemp(prefix="khugehog-test-")
+        run = build(root)
+        _analyzed[build] = {"root": root, "run": run, "proc": run_analyze(run)}
+    r = _analyzed[build]
+    proc = r["proc"]
+    check(proc.returncode == 0, f"analyze.py exited {proc.returncode}: {proc.stderr.strip()}")
+    return r["run"], proc
 
 
 def proactive_run():
-    """build_proactive_run analyzed once with plots; shared by several tests."""
-    if not _prun:
-        root = tempfile.mkdtemp(prefix="khugehog-test-")
-        run = build_proactive_run(root)
-        proc = run_analyze(run)
-        _prun.update(root=root, run=run, proc=proc)
-    proc = _prun["proc"]
-    check(proc.returncode == 0, f"analyze.py exited {proc.returncode}: {proc.stderr.strip()}")
-    return _prun["run"], json.loads((_prun["run"] / "summary.json").read_text())
-
-
-_main_run = {}
+    run, _ = analyzed_once(build_proactive_run)
+    return run, json.loads((run / "summary.json").read_text())
 
 
 def main_run():
-    """The synthetic run analyzed once with plots; shared by several tests."""
-    if not _main_run:
-        root = tempfile.mkdtemp(prefix="khugehog-test-")
-        run = build_run(root)
-        proc = run_analyze(run)
-        _main_run.update(root=root, run=run, proc=proc)
-    proc = _main_run["proc"]
-    check(proc.returncode == 0, f"analyze.py exited {proc.returncode}: {proc.stderr.strip()}")
-    return _main_run["run"], proc
+    return analyzed_once(build_run)
 
 
 def cleanup():
-    for r in (_main_run, _prun):
-        if r:
-            shutil.rmtree(r["root"], ignore_errors=True)
-
-
-class TempDir:
-    def __enter__(self):
-        self.path = Path(tempfile.mkdtemp(prefix="khugehog-test-"))
-        return self.path
-
-    def __exit__(self, *exc):
-        shutil.rmtree(self.path, ignore_errors=True)
+    for r in _analyzed.values():
+        shutil.rmtree(r["root"], ignore_errors=True)
 
 
 # ---------------------------------------------------------------- tests
@@ -883,31 +842,7 @@ def t_early_stop():
 
 def main():
     ensure_numpy()
-    print("TAP version 13")
-    print(f"1..{len(TESTS)}")
-    counts = {"pass": 0, "fail": 0, "skip": 0}
-    try:
-        for n, (name, fn) in enumerate(TESTS, 1):
-            try:
-                fn()
-            except Skip as e:
-                print(f"ok {n} - {name} # SKIP {e}")
-                counts["skip"] += 1
-            except Exception as e:  # AssertionError or an unexpected error
-                print(f"not ok {n} - {name}")
-                detail = str(e) if isinstance(e, AssertionError) else (
-                    traceback.format_exc().strip())
-                for line in detail.splitlines() or ["failed"]:
-                    print(f"# {line}")
-                counts["fail"] += 1
-            else:
-                print(f"ok {n} - {name}")
-                counts["pass"] += 1
-            sys.stdout.flush()
-    finally:
-        cleanup()
-    print(f"# Totals: pass:{counts['pass']} fail:{counts['fail']} skip:{counts['skip']}")
-    return 1 if counts["fail"] else 0
+    return ktap_harness.run(cleanup)
 
 
 if __name__ == "__main__":

@@ -5,73 +5,37 @@
 usage: python3 scripts/tests/test_compare.py
 """
 
-import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import traceback
 from pathlib import Path
 
+from ktap_harness import TempDir, check, eq, test
+import ktap_harness
+
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+import debian_python  # noqa: E402
+
 COMPARE = REPO / "scripts" / "compare.py"
 VM_RUN = REPO / "scripts" / "vm-run.sh"
-SYSTEM_PYTHON = "/usr/bin/python3"
 REEXEC_GUARD = "KHUGEHOG_TEST_COMPARE_REEXEC"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-TESTS = []
-
-
-class Skip(Exception):
-    pass
-
-
-def test(name):
-    def register(fn):
-        TESTS.append((name, fn))
-        return fn
-    return register
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def eq(got, want, what):
-    check(got == want, f"{what}: got {got!r}, want {want!r}")
 
 
 # ---------------------------------------------------------------- helpers
 
 def ensure_matplotlib():
-    """compare.py draws with Debian's matplotlib; re-exec with Debian's
-    python3 when the python3 on PATH (e.g. pyenv) lacks it."""
-    if importlib.util.find_spec("matplotlib") is not None:
-        return
-    if (os.environ.get(REEXEC_GUARD) != "1" and os.path.exists(SYSTEM_PYTHON)
-            and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)):
-        os.environ[REEXEC_GUARD] = "1"
-        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
-    sys.exit("test_compare.py: matplotlib not found (apt-get install python3-matplotlib)")
+    debian_python.require("matplotlib", __file__, REEXEC_GUARD,
+                          "test_compare.py: matplotlib not found"
+                          " (apt-get install python3-matplotlib)")
 
 
 def run_compare(*args, direct=False):
     cmd = [str(COMPARE)] if direct else [sys.executable, str(COMPARE)]
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True,
                           text=True, timeout=300)
-
-
-class TempDir:
-    def __enter__(self):
-        self.path = Path(tempfile.mkdtemp(prefix="khugehog-test-"))
-        return self.path
-
-    def __exit__(self, *exc):
-        shutil.rmtree(self.path, ignore_errors=True)
 
 
 def mode(name, count, p50, p90, p99, pct=95.0, compaction_s=None, pgmigrate=1000, **extra):
@@ -425,28 +389,7 @@ def t_vm_run_args():
 
 def main():
     ensure_matplotlib()
-    print("TAP version 13")
-    print(f"1..{len(TESTS)}")
-    counts = {"pass": 0, "fail": 0, "skip": 0}
-    for n, (name, fn) in enumerate(TESTS, 1):
-        try:
-            fn()
-        except Skip as e:
-            print(f"ok {n} - {name} # SKIP {e}")
-            counts["skip"] += 1
-        except Exception as e:  # AssertionError or an unexpected error
-            print(f"not ok {n} - {name}")
-            detail = str(e) if isinstance(e, AssertionError) else (
-                traceback.format_exc().strip())
-            for line in detail.splitlines() or ["failed"]:
-                print(f"# {line}")
-            counts["fail"] += 1
-        else:
-            print(f"ok {n} - {name}")
-            counts["pass"] += 1
-        sys.stdout.flush()
-    print(f"# Totals: pass:{counts['pass']} fail:{counts['fail']} skip:{counts['skip']}")
-    return 1 if counts["fail"] else 0
+    return ktap_harness.run()
 
 
 if __name__ == "__main__":
