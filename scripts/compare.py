@@ -371,7 +371,7 @@ def plot_p90(cmp, directory):
         lo, hi = min(drawn), max(drawn)
         ax.set_ylim(lo / 3, hi * 4)
         ax.set_ylabel("p90 latency (us, log scale)")
-        ax.legend(loc="upper right", fontsize=9, title="kernel")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, title="kernel")
     else:
         ax.text(0.5, 0.5, "no p90 values", transform=ax.transAxes, ha="center")
         ax.set_ylabel("p90 latency (us)")
