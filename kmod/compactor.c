@@ -19,12 +19,10 @@
  *   so nothing migrates into them.
  * node: writes /sys/devices/system/node/nodeN/compact, the kernel's own
  *   whole-node compaction.
- * alloc: allocates order-N movable pages with __GFP_RETRY_MAYFAIL, holds
- *   them so that each allocation compacts anew, and frees them at the end
- *   of the pass.  Retrying matters: a single attempt (GFP_TRANSHUGE, or
- *   GFP_HIGHUSER_MOVABLE) stalls once the pageblock skip hints cover the
- *   zone or compaction is deferred, while the retries escalate to the
- *   full-priority sync compaction that ignores both.
+ * alloc: allocates order-N movable pages as the kernel's own callers
+ *   would, holds them so that each allocation compacts anew, and frees
+ *   them at the end of the pass.  See khc_pass_alloc() on why a failure
+ *   does not end the pass.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -52,11 +50,13 @@
 #include "trace.h"
 
 #define KHC_TIMELINE_LEN 4096
+/* mm/compaction.c's COMPACT_MAX_DEFER_SHIFT, private to it */
+#define KHC_MAX_DEFER_SHIFT 6
 /*
  * A pass without progress doubles the interval, up to 64x: kcompactd's
- * proactive back-off (1 << COMPACT_MAX_DEFER_SHIFT).
+ * proactive back-off.
  */
-#define KHC_MAX_BACKOFF 6
+#define KHC_MAX_BACKOFF KHC_MAX_DEFER_SHIFT
 
 enum khc_strategy {
 	KHC_TARGETED,
@@ -119,7 +119,7 @@ struct khc_stats {
 	unsigned long passes, passes_no_progress;
 	unsigned long blocks_emptied, blocks_busy, blocks_failed;
 	unsigned long pages_floor, pages_migrated, pages_soaked;
-	unsigned long hugepages_allocated;
+	unsigned long hugepages_allocated, alloc_failures;
 	unsigned long pgmigrate_base;
 	enum khc_state state;
 };
@@ -805,15 +805,35 @@ static unsigned long khc_pass_node(int nid)
 /* ---- alloc ---- */
 
 /*
+ * Consecutive failures a pass goes through: enough for a zone's deferred
+ * compaction to run its whole cycle and restart (see below).
+ */
+#define KHC_ALLOC_MAX_FAILS	(2 << KHC_MAX_DEFER_SHIFT)
+
+/*
  * Free blocks are handed out before anything is compacted, so a pass
  * allocates those that were free at its start plus max_pages more.
+ *
+ * Each attempt at a costly order gets one async compaction, one direct
+ * reclaim and one sync-light compaction, and no more: the stop flag is
+ * checked between attempts, and compaction itself gives up on SIGKILL.
+ * __GFP_RETRY_MAYFAIL would loop through reclaim for seconds (up to 26 s
+ * to stop under TCG, SIGKILL or not), and its retries never reach the
+ * priority that ignores the pageblock skip hints: for costly orders the
+ * floor is MIN_COMPACT_COSTLY_PRIORITY, sync-light.  Once the hints cover
+ * the zone, direct compaction crosses it in one step and fails; the
+ * hints are cleared only when kswapd goes to sleep, or when the zone's
+ * compaction, deferred after each sync failure, restarts after
+ * 1 << KHC_MAX_DEFER_SHIFT deferred attempts.  So a pass does not end
+ * at its first failure: its deferred attempts (two per allocation, which
+ * fail fast) carry the zone through that cycle.
  */
 static unsigned long khc_pass_alloc(int nid, unsigned int order,
 				    unsigned int max_pages)
 {
-	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_RETRY_MAYFAIL |
-			  __GFP_THISNODE | __GFP_NOWARN | __GFP_NOMEMALLOC;
-	unsigned long n = 0, limit;
+	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
+			  __GFP_NOWARN | __GFP_NOMEMALLOC;
+	unsigned long n = 0, fails = 0, limit;
 	struct page *page, *next;
 	u64 free;
 	LIST_HEAD(pages);
@@ -821,10 +841,16 @@ static unsigned long khc_pass_alloc(int nid, unsigned int order,
 	khh_node_frag(nid, &free);
 	limit = (free << KHH_SCORE_ORDER >> order) +
 		max_pages;
-	while (n < limit && !khc_should_stop() && !khc_node_tight(nid)) {
+	while (n < limit && fails < KHC_ALLOC_MAX_FAILS &&
+	       !khc_should_stop() && !khc_node_tight(nid)) {
 		page = alloc_pages_node(nid, gfp, order);
-		if (!page)
-			break;
+		if (!page) {
+			fails++;
+			khc_stat_add(&khc_stats.alloc_failures, 1);
+			cond_resched();
+			continue;
+		}
+		fails = 0;
 		/* Held to the end, so that the next one compacts anew. */
 		list_add(&page->lru, &pages);
 		n++;
@@ -1064,6 +1090,7 @@ static int khc_status_show(struct seq_file *m, void *v)
 		   st.start_ns ? pgmigrate - st.pgmigrate_base : 0);
 	seq_printf(m, "pages_soaked %lu\n", st.pages_soaked);
 	seq_printf(m, "hugepages_allocated %lu\n", st.hugepages_allocated);
+	seq_printf(m, "alloc_failures %lu\n", st.alloc_failures);
 	seq_printf(m, "compact_ns %llu\n", st.compact_ns);
 	seq_printf(m, "target_reached_ns %lld\n",
 		   st.start_ns ? st.target_reached_ns : -1);

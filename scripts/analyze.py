@@ -60,7 +60,8 @@ MODULE_STRATEGIES = ["targeted", "node", "alloc"]
 COMPACTOR_COUNTERS = ["pages_floor", "pages_migrated", "pgmigrate_success",
                       "blocks_emptied", "blocks_busy", "pages_soaked"]
 COMPACTOR_EXTRA = ["passes", "passes_no_progress", "blocks_failed",
-                   "hugepages_allocated", "compact_ns", "target_reached_ns"]
+                   "hugepages_allocated", "alloc_failures", "compact_ns",
+                   "target_reached_ns"]
 # The targeted compactor's aim: kernel-counted migrations within 10% of the floor.
 FLOOR_AIM = 1.1
 SCORE_LINEAR_S = 10  # score-over-time: linear time axis up to here when runs are long

@@ -56,7 +56,7 @@ run_suite() {
 		"$top/scripts/experiment-checks.sh" "$out/experiment" || rc=1
 		"$top/scripts/vm-run.sh" -q --kernel "${s#vm-}" --out "$out/tests" \
 			--timeout 900 tests || rc=1
-		cat "$out/tests/ktap.txt" 2>/dev/null
+		guest_ktap "$out/tests"
 		return $rc
 		;;
 	*)
@@ -64,6 +64,25 @@ run_suite() {
 		return 1
 		;;
 	esac
+}
+
+# guest_ktap DIR: the KTAP of vm-tests.sh in a guest.  If the guest died
+# (panic, timeout) before sending it, the KTAP lines its console shows,
+# and the test it was running as failed.
+guest_ktap() {
+	local d=$1 nr name
+	if [ -f "$d/ktap.txt" ]; then
+		cat "$d/ktap.txt"
+		return
+	fi
+	[ -f "$d/console.log" ] || return 0
+	grep -E '^(KTAP version|1\.\.[0-9]|(not )?ok [0-9]|# )' "$d/console.log" |
+		grep -v '^# [^ ]*: running [0-9]'
+	read -r nr name < <(sed -n 's/^# \([^ ]*\): running \([0-9]*\) \(.*\)$/\2 \1: \3/p' \
+		"$d/console.log" | tail -n 1)
+	[ -n "$nr" ] || return 0
+	grep -qE "^(not )?ok $nr " "$d/console.log" ||
+		echo "not ok $nr $name # the guest died while it ran, see $d/console.log"
 }
 
 # count_ktap FILE: "passed failed skipped" of its top-level test lines

@@ -5,7 +5,7 @@
 # that return non-zero on failure and explain themselves with diag, then:
 #   ktap_run TITLE PREFIX "name name ..."
 # A suite may redefine ktap_out (where lines go) and define
-# ktap_after_test (run after every test).
+# ktap_before_test and ktap_after_test (run around every test).
 
 ktap_diag_file=$(mktemp)
 
@@ -35,6 +35,7 @@ ktap_run() {
 	for ktap_t in $3; do
 		ktap_nr=$((ktap_nr + 1))
 		: >"$ktap_diag_file"
+		command -v ktap_before_test >/dev/null && ktap_before_test
 		if "t_$ktap_t"; then
 			ktap_out "ok $ktap_nr $ktap_prefix: $ktap_t"
 		else

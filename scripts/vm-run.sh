@@ -286,7 +286,13 @@ chmod +x "$root/init"
 
 # TCG keeps the vCPUs' TSCs in step, but the kernel's sync check fails and
 # falls back to HPET, whose emulated reads cost ~230 ns each: trust the TSC.
-cmdline="console=ttyS0 panic=-1 quiet tsc=reliable init_on_alloc=$init_on_alloc khugehog.guest=1 $extra_cmdline"
+# A kernel that locks up or stalls panics, so the run ends at once with
+# the stacks of every CPU on the console, not at the timeout: soft lockup,
+# RCU stall, a task blocked for 120 s.  loglevel=5 shows those stacks,
+# which are printed at the default level that quiet hides.
+cmdline="console=ttyS0 panic=-1 quiet loglevel=5 tsc=reliable init_on_alloc=$init_on_alloc"
+cmdline+=" softlockup_panic=1 softlockup_all_cpu_backtrace=1 hung_task_panic=1"
+cmdline+=" sysctl.kernel.panic_on_rcu_stall=1 khugehog.guest=1 $extra_cmdline"
 
 # qemu ACCEL LOG TAR SECONDS INITRD [QEMU ARGS...]
 qemu() {
@@ -403,7 +409,16 @@ boot_job() {
 	return "$rc"
 }
 
+# The kernel's first report (lockup, stall, oops, panic) whole, as it
+# says the most, then the console's last lines.
 tail_console() {
+	local first
+	first=$(grep -n -m 1 -E 'BUG:|Oops|WARNING:|Kernel panic|rcu: INFO|INFO: task|general protection' \
+		"$log" | cut -d: -f1)
+	if [ -n "$first" ]; then
+		echo "--- the guest kernel's first report, line $first of $log:" >&2
+		sed -n "${first},$((first + 149))p" "$log" >&2
+	fi
 	echo "--- last 40 lines of the guest console ($log):" >&2
 	tail -n 40 "$log" >&2
 }
