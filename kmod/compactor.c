@@ -928,7 +928,6 @@ static bool khc_check(nodemask_t *compacting, unsigned int *backoff)
 				all_low = false;
 			continue;
 		}
-		all_low = false;
 		if (!was) {
 			node_set(nid, *compacting);
 			khc_log(nid, score, free, KHC_ACT_START);
