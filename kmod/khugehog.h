@@ -16,6 +16,21 @@
 /* Number of buddy orders; MAX_ORDER changed meaning and name after 6.1. */
 #define KHH_NR_ORDERS ARRAY_SIZE(((struct zone *)NULL)->free_area)
 
+/*
+ * alloc_contig_range() of [start, end), movable pages migrated away: its
+ * third argument became flags in 6.15, with ACR_FLAGS_NONE.
+ */
+static inline int khh_alloc_contig(unsigned long start, unsigned long end)
+{
+#ifdef ACR_FLAGS_NONE
+	return alloc_contig_range(start, end, ACR_FLAGS_NONE,
+				  GFP_KERNEL | __GFP_NOWARN);
+#else
+	return alloc_contig_range(start, end, MIGRATE_MOVABLE,
+				  GFP_KERNEL | __GFP_NOWARN);
+#endif
+}
+
 struct khh_gfp_preset {
 	const char *name;
 	gfp_t gfp;

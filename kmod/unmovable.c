@@ -31,13 +31,7 @@ static int khh_take_page(unsigned long pfn)
 {
 	if (!pfn_valid(pfn))
 		return -EINVAL;
-#ifdef ACR_FLAGS_NONE
-	return alloc_contig_range(pfn, pfn + 1, ACR_FLAGS_NONE,
-				  GFP_KERNEL | __GFP_NOWARN);
-#else
-	return alloc_contig_range(pfn, pfn + 1, MIGRATE_MOVABLE,
-				  GFP_KERNEL | __GFP_NOWARN);
-#endif
+	return khh_alloc_contig(pfn, pfn + 1);
 }
 
 static void khh_pin_zone(struct zone *zone, unsigned int share,
