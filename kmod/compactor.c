@@ -825,8 +825,9 @@ static unsigned long khc_pass_node(int nid)
 /* ---- alloc ---- */
 
 /*
- * Consecutive failures a pass goes through: enough for a zone's deferred
- * compaction to run its whole cycle and restart (see below).
+ * Consecutive failures a pass that has not compacted yet goes through:
+ * enough for a zone's deferred compaction to run its whole cycle and
+ * restart (see below).
  */
 #define KHC_ALLOC_MAX_FAILS	(2 << KHC_MAX_DEFER_SHIFT)
 
@@ -844,29 +845,32 @@ static unsigned long khc_pass_node(int nid)
  * the zone, direct compaction crosses it in one step and fails; the
  * hints are cleared only when kswapd goes to sleep, or when the zone's
  * compaction, deferred after each sync failure, restarts after
- * 1 << KHC_MAX_DEFER_SHIFT deferred attempts.  So a pass does not end
- * at its first failure: its deferred attempts (two per allocation, which
- * fail fast) carry the zone through that cycle.
+ * 1 << KHC_MAX_DEFER_SHIFT deferred attempts.  So a pass that has not
+ * compacted anything yet does not end at its first failure: its deferred
+ * attempts (two per allocation, which fail fast) carry the zone through
+ * that cycle.  Once it has, the first failure ends it, as one THP fault's
+ * would: the success before it reset the deferral, so the pass leaves it
+ * one step deep, not at the bottom for whoever allocates next.
  */
 static unsigned long khc_pass_alloc(int nid, unsigned int order,
 				    unsigned int max_pages)
 {
 	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
 			  __GFP_NOWARN | __GFP_NOMEMALLOC;
-	unsigned long n = 0, fails = 0, limit;
+	unsigned long n = 0, fails = 0, base, limit;
 	struct page *page, *next;
 	u64 free;
 	LIST_HEAD(pages);
 
 	khh_node_frag(nid, &free);
-	limit = (free << KHH_SCORE_ORDER >> order) +
-		max_pages;
-	while (n < limit && fails < KHC_ALLOC_MAX_FAILS &&
-	       !khc_should_stop() && !khc_node_tight(nid)) {
+	base = free << KHH_SCORE_ORDER >> order;
+	limit = base + max_pages;
+	while (n < limit && !khc_should_stop() && !khc_node_tight(nid)) {
 		page = alloc_pages_node(nid, gfp, order);
 		if (!page) {
-			fails++;
 			khc_stat_add(&khc_stats.alloc_failures, 1);
+			if (n > base || ++fails >= KHC_ALLOC_MAX_FAILS)
+				break;
 			cond_resched();
 			continue;
 		}
@@ -880,7 +884,7 @@ static unsigned long khc_pass_alloc(int nid, unsigned int order,
 		__free_pages(page, order);
 	}
 	khc_stat_add(&khc_stats.hugepages_allocated, n);
-	return n > limit - max_pages ? n - (limit - max_pages) : 0;
+	return n > base ? n - base : 0;
 }
 
 /* ---- the kthread ---- */
