@@ -21,8 +21,8 @@
  *   whole-node compaction.
  * alloc: allocates order-N movable pages as the kernel's own callers
  *   would, holds them so that each allocation compacts anew, and frees
- *   them at the end of the pass.  See khc_pass_alloc() on why a failure
- *   does not end the pass.
+ *   them at the end of the pass.  See khc_pass_alloc() on when a
+ *   failure ends the pass.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

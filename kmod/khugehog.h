@@ -18,7 +18,7 @@
 
 /*
  * alloc_contig_range() of [start, end), movable pages migrated away: its
- * third argument became flags in 6.15, with ACR_FLAGS_NONE.
+ * third argument is a migratetype on 6.1 and 6.12, flags on 7.3.
  */
 static inline int khh_alloc_contig(unsigned long start, unsigned long end)
 {
