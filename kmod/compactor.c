@@ -845,7 +845,9 @@ static unsigned long khc_pass_node(int nid)
  * the zone, direct compaction crosses it in one step and fails; the
  * hints are cleared only when kswapd goes to sleep, or when the zone's
  * compaction, deferred after each sync failure, restarts after
- * 1 << KHC_MAX_DEFER_SHIFT deferred attempts.  So a pass that has not
+ * 1 << KHC_MAX_DEFER_SHIFT deferred attempts, and either only while
+ * compact_blockskip_flush is set (a direct compaction's scanners met,
+ * and none has ended with a page since).  So a pass that has not
  * compacted anything yet does not end at its first failure: its deferred
  * attempts (two per allocation, which fail fast) carry the zone through
  * that cycle.  Once it has, the first failure ends it, as one THP fault's
