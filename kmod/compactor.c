@@ -50,6 +50,10 @@
 #include "trace.h"
 
 #define KHC_TIMELINE_LEN 4096
+/* A free movable page of the node, if there is one, without reclaim. */
+#define KHC_GFP_FREE_PAGE	((GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) | \
+				 __GFP_THISNODE | __GFP_NOWARN | \
+				 __GFP_NOMEMALLOC)
 /* mm/compaction.c's COMPACT_MAX_DEFER_SHIFT, private to it */
 #define KHC_MAX_DEFER_SHIFT 6
 /*
@@ -618,8 +622,6 @@ static void khc_free_list(struct list_head *list)
  */
 static void khc_soak(struct khc_pass *p, int nid)
 {
-	const gfp_t gfp = (GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) |
-			  __GFP_THISNODE | __GFP_NOWARN | __GFP_NOMEMALLOC;
 	unsigned long want = 0, keep = 0, soaked = 0, cap, i, idx;
 	struct zone *zone = p->zone;
 	struct khc_block *b;
@@ -639,7 +641,7 @@ static void khc_soak(struct khc_pass *p, int nid)
 				break;
 			cond_resched();
 		}
-		page = alloc_pages_node(nid, gfp, 0);
+		page = alloc_pages_node(nid, KHC_GFP_FREE_PAGE, 0);
 		if (!page)
 			break;
 		soaked++;
@@ -725,9 +727,7 @@ static void khc_free_block(unsigned long pfn, unsigned int order)
  */
 static void khc_drain_pcp(int nid)
 {
-	const gfp_t gfp = (GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) |
-			  __GFP_THISNODE | __GFP_NOWARN | __GFP_NOMEMALLOC;
-	struct page *page = alloc_pages_node(nid, gfp, 0);
+	struct page *page = alloc_pages_node(nid, KHC_GFP_FREE_PAGE, 0);
 	unsigned long pfn;
 
 	if (!page)
