@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """The little harness the Python test files share: register tests with
-@test, fail them with check/eq, skip them with Skip, and run() prints KTAP
+@test, fail them with check/eq/exited_ok, skip them with Skip, and run() prints KTAP
 (TAP 13 with a "# Totals:" line, as the kselftest harness does)."""
 
 import shutil
@@ -30,6 +30,21 @@ def check(cond, msg):
 
 def eq(got, want, what):
     check(got == want, f"{what}: got {got!r}, want {want!r}")
+
+
+def exited_ok(proc, what="exit status"):
+    """A finished subprocess exited 0; its stderr says why if not."""
+    eq(proc.returncode, 0, f"{what} ({proc.stderr.strip()})")
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path):
+    """(width, height) of a PNG file; fails the test if it is not one."""
+    data = path.read_bytes()
+    check(data[:8] == PNG_MAGIC, f"{path.name}: not a PNG")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 class TempDir:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ktap_harness import Skip, TempDir, check, eq, test
+from ktap_harness import Skip, TempDir, check, eq, exited_ok, png_size, test
 import ktap_harness
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +26,6 @@ import debian_python  # noqa: E402
 ANALYZE = REPO / "scripts" / "analyze.py"
 VECTORS = REPO / "userspace" / "tests" / "percentile-vectors.txt"
 REEXEC_GUARD = "KHUGEHOG_TEST_ANALYZE_REEXEC"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def close(got, want, what, tol=1e-9):
@@ -294,6 +293,18 @@ def build_proactive_run(root, frag_args="-p random -S 7"):
 _analyzed = {}
 
 
+def analyze_targeted_status(root, old, new):
+    """A proactive run whose targeted compactor_status has OLD replaced by
+    NEW, analyzed (no plots): its directory."""
+    run = build_proactive_run(root)
+    p = run / "proactive-module-targeted" / "compactor_status.txt"
+    text = p.read_text()
+    check(old in text, f"compactor_status has no {old!r}")
+    p.write_text(text.replace(old, new))
+    exited_ok(run_analyze(run, "--no-plots", "--quiet"))
+    return run
+
+
 def analyzed_once(build):
     """build(root)'s run, analyzed once with plots; shared by several tests."""
     if build not in _analyzed:
@@ -477,11 +488,6 @@ def t_report():
           "memory state table (buddyinfo/unusable_index)")
 
 
-def png_size(path):
-    data = path.read_bytes()
-    check(data[:8] == PNG_MAGIC, f"{path.name}: not a PNG")
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-
 
 @test("synthetic run: plots are valid PNG and SVG")
 def t_plots():
@@ -508,7 +514,7 @@ def t_modes_fallback():
     with TempDir() as root:
         run = build_run(root, with_modes_line=False)
         proc = run_analyze(run, "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         eq(proc.stdout, "", "--quiet stdout")
         d = json.loads((run / "summary.json").read_text())
         eq([m["mode"] for m in d["modes"]], ["ondemand", "manual"], "modes (fixed order)")
@@ -523,7 +529,7 @@ def t_all_failed():
         write_mode(run, "ondemand", [(0, 1500_000, 1, 512), (1, 2500_000, 1, 1024)])
         write_mode(run, "proactive-kernel-20", [(0, 70_000, 0, 0), (1, 90_000, 0, 0)])
         proc = run_analyze(run)
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         d = json.loads((run / "summary.json").read_text())
         eq((d["cmdline"], d["mem_total_kib"], d["init_on_alloc"]), (None, None, None),
            "absent setup keys")
@@ -600,7 +606,7 @@ def t_no_plots():
     with TempDir() as root:
         run = build_run(root)
         proc = run_analyze(run, "--no-plots")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         check(not (run / "plots").exists(), "plots/ exists")
         check((run / "summary.json").exists() and (run / "report.md").exists(),
               "summary.json/report.md missing")
@@ -615,7 +621,7 @@ def t_shebang():
     with TempDir() as root:
         run = build_run(root)
         proc = run_analyze(run, "--no-plots", "--quiet", direct=True)
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
 
 
 @test("modes in a fixed order: ondemand, manual, proactive-kernel-N by N, module strategies")
@@ -671,11 +677,7 @@ def t_floor():
     check("**1.07x** the floor" in text and "within the aim of <= 1.1x" in text,
           "targeted vs floor paragraph")
     with TempDir() as root:
-        run2 = build_proactive_run(root)
-        p = run2 / "proactive-module-targeted" / "compactor_status.txt"
-        p.write_text(p.read_text().replace("pgmigrate_success 9600", "pgmigrate_success 13500"))
-        proc = run_analyze(run2, "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        run2 = analyze_targeted_status(root, "pgmigrate_success 9600", "pgmigrate_success 13500")
         text = (run2 / "report.md").read_text()
         check("**1.50x** the floor" in text and
               "above the aim of <= 1.1x: 50% more migrations than the floor" in text,
@@ -700,11 +702,7 @@ def t_time_to_target():
     eq((c["method"], c["time_to_target_s"], c["reached"], c["score_before"]),
        ("compact_memory", None, None, 87), "manual compaction (score from the snapshot)")
     with TempDir() as root:
-        run = build_proactive_run(root)
-        p = run / "proactive-module-targeted" / "compactor_status.txt"
-        p.write_text(p.read_text().replace("target_reached_ns 2500000000", "target_reached_ns -1"))
-        proc = run_analyze(run, "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        run = analyze_targeted_status(root, "target_reached_ns 2500000000", "target_reached_ns -1")
         d = json.loads((run / "summary.json").read_text())
         c = {x["mode"]: x for x in d["modes"]}["proactive-module-targeted"]["compaction"]
         eq((c["time_to_target_s"], c["reached"]), (None, False), "target not reached")
@@ -779,7 +777,7 @@ def t_old_run():
             p.unlink()
         shutil.rmtree(run / "plots", ignore_errors=True)
         proc = run_analyze(run)
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         d = json.loads((run / "summary.json").read_text())
         eq([m["mode"] for m in d["modes"]], ["ondemand", "manual"], "modes")
         od, man = d["modes"]
@@ -799,7 +797,7 @@ def t_old_run():
     with TempDir() as root:
         run = build_run(root)  # no snap/compacted, no buddyinfo in one mode
         proc = run_analyze(run, "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         d = json.loads((run / "summary.json").read_text())
         m = d["modes"][1]
         eq((m["mode"], m["hugepages_gained"], m["pages_migrated"]["compaction"],
@@ -829,7 +827,7 @@ def t_early_stop():
         run = build_run(root)
         write(run / "manual" / "compaction-trace.txt", early)
         proc = run_analyze(run, "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         d = json.loads((run / "summary.json").read_text())
         m = {x["mode"]: x for x in d["modes"]}
         eq(m["manual"]["compaction_early_stop"]["migrate_pfn"], 0x2c40, "summary.json")

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ktap_harness import TempDir, check, eq, test
+from ktap_harness import TempDir, check, eq, exited_ok, png_size, test
 import ktap_harness
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,7 +21,6 @@ import debian_python  # noqa: E402
 COMPARE = REPO / "scripts" / "compare.py"
 VM_RUN = REPO / "scripts" / "vm-run.sh"
 REEXEC_GUARD = "KHUGEHOG_TEST_COMPARE_REEXEC"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 # ---------------------------------------------------------------- helpers
@@ -92,11 +91,6 @@ def section(text, title):
     return out
 
 
-def png_size(path):
-    data = path.read_bytes()
-    check(data[:8] == PNG_MAGIC, f"{path.name}: not a PNG")
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-
 
 # ---------------------------------------------------------------- tests
 
@@ -105,7 +99,7 @@ def t_markdown():
     with TempDir() as root:
         two_kernels(root)
         proc = run_compare(root, "debian-6.1", "debian-6.12", "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         eq(proc.stdout, "", "--quiet stdout")
         text = (root / "compare.md").read_text()
         check(text.startswith("# khugehog: debian-6.1 vs debian-6.12\n"), "title")
@@ -141,7 +135,7 @@ def t_json():
     with TempDir() as root:
         two_kernels(root)
         proc = run_compare(root, "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         d = json.loads((root / "compare.json").read_text())
         eq(d["baseline"], "debian-6.1", "baseline")
         eq([k["label"] for k in d["kernels"]], ["debian-6.1", "debian-6.12"], "kernels")
@@ -182,7 +176,7 @@ def t_missing_keys():
         b["mem_total_kib"] = None
         put(root, "b", b)
         proc = run_compare(root, "a", "b", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         text = (root / "compare.md").read_text()
         od = section(text, "ondemand")
         for row in ["| p90 (us) | 4000 | n/a | n/a |",
@@ -223,7 +217,7 @@ def t_migrated_dict():
                 hugepages_gained=gained, pages_migrated_per_hugepage=comp / gained,
                 compaction={"method": "compact_memory", "time_to_target_s": None})]))
         proc = run_compare(root, "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         man = section((root / "compare.md").read_text(), "manual")
         for row in ["| hugepages gained | 600 | 500 | 0.83x |",
                     "| pages migrated, compaction step | 80000 | 40000 | 0.50x |",
@@ -244,7 +238,7 @@ def t_baseline():
     with TempDir() as root:
         two_kernels(root)
         proc = run_compare(root, "--baseline", "debian-6.12", "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         d = json.loads((root / "compare.json").read_text())
         eq(d["baseline"], "debian-6.12", "baseline")
         eq(set(d["modes"][0]["ratios"]), {"debian-6.1"}, "ratio columns")
@@ -264,11 +258,11 @@ def t_order():
         (root / "failed").mkdir()                    # a run without summary.json
         (root / "failed" / "setup.txt").write_text("kernel=x\n")
         proc = run_compare(root, "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         d = json.loads((root / "compare.json").read_text())
         eq([k["label"] for k in d["kernels"]], ["k9", "k9-rc1", "k10"], "default order")
         proc = run_compare(root, "k10", "k9", "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         d = json.loads((root / "compare.json").read_text())
         eq([k["label"] for k in d["kernels"]], ["k10", "k9"], "LABEL order")
         eq((d["baseline"], d["modes"][0]["ratios"]["k9"]["p90_us"]), ("k10", 0.9),
@@ -286,7 +280,7 @@ def t_allow_missing():
         check(not (root / "compare.md").exists(), "compare.md written despite the error")
         proc = run_compare(root, "mine", "debian-6.1", "debian-6.12", "--allow-missing",
                            "--baseline", "mine", "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         check("baseline mine has no results" in proc.stderr, "no warning about the baseline")
         d = json.loads((root / "compare.json").read_text())
         eq((d["missing"], d["baseline"]), (["mine"], "debian-6.1"), "missing, baseline")
@@ -313,12 +307,12 @@ def t_garbled():
         put(root, "debian-6.12", json.dumps({"kernel": 612, "modes": {"ondemand": 1},
                                              "ratios": [1], "mem_total_kib": True}))
         proc = run_compare(root, "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status, odd shapes ({proc.stderr.strip()})")
+        exited_ok(proc, "exit status, odd shapes")
         check("'modes' is not a list" in proc.stderr, "no warning about modes")
         put(root, "debian-6.12", json.dumps({"modes": [3, {"mode": ""},
                                                        mode("manual", 1, 1.0, 2.0, 3.0)]}))
         proc = run_compare(root, "--no-plots", "--quiet")
-        eq(proc.returncode, 0, f"exit status, bad modes entries ({proc.stderr.strip()})")
+        exited_ok(proc, "exit status, bad modes entries")
         d = json.loads((root / "compare.json").read_text())
         eq(d["modes"][1]["values"]["debian-6.12"]["p90_us"], 2.0, "the good entry is kept")
         proc = run_compare(root / "nope")
@@ -350,7 +344,7 @@ def t_chart():
         two_kernels(root)
         put(root, "debian-6.12-b", summary("6.12", [mode("manual", 1, 1.0, 0.0, 2.0)]))
         proc = run_compare(root)
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         check("p90 per mode" in proc.stdout and "wrote " in proc.stdout, "stdout")
         w, h = png_size(root / "compare-p90.png")
         check(w >= 900 and h >= 600, f"compare-p90.png is only {w}x{h}")
@@ -369,7 +363,7 @@ def t_shebang():
     with TempDir() as root:
         two_kernels(root)
         proc = run_compare(root, "--quiet", direct=True)
-        eq(proc.returncode, 0, f"exit status ({proc.stderr.strip()})")
+        exited_ok(proc)
         check((root / "compare-p90.png").exists(), "chart not drawn")
 
 
