@@ -278,11 +278,8 @@ kernel_node_score() {
 # of the 2M physical regions frag had filled hold at most 1/4 of their
 # pages, plus a slack of 16.
 t_frag_punch_leaves_quarter() {
-	rm -f /tmp/frag.log /tmp/pm-*.txt
-	"$frag" -q -d /tmp/pm >/tmp/frag.log 2>&1 &
-	fpid=$!
-	i=0
-	until grep -qs '^frag: ready' /tmp/frag.log || [ $i -gt 3000 ]; do sleep 0.1; i=$((i + 1)); done
+	rm -f /tmp/pm-*.txt
+	start_frag -d /tmp/pm || return 1
 	kill -TERM $fpid
 	wait $fpid
 	[ -s /tmp/pm-0.txt ] && [ -s /tmp/pm-1.txt ] || { diag "no pagemap dumps: $(cat /tmp/frag.log)"; return 1; }
