@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The measured allocation run: allocate high-order pages one after another
- * until the first failure (or a count), timing each alloc_pages() call, and
- * hold the pages until they are released.
+ * The measured allocation run: allocate pages of one order one after
+ * another, in a kthread of its own, until max_failures fail in a row (or
+ * a count, a full sample buffer, or the free-memory floor), timing each
+ * alloc_pages() call, and hold the pages until they are released.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/vmstat.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/timekeeping.h>
@@ -20,6 +23,8 @@
 #include "trace.h"
 
 #define KHH_TIMER_SAMPLES 1025
+/* The sample buffer and its scratch take at most this share of RAM. */
+#define KHH_SAMPLES_RAM_SHIFT 6
 
 /* Callers never want the allocation-failure splat: failure is the expected end. */
 const struct khh_gfp_preset khh_gfp_presets[] = {
@@ -29,6 +34,9 @@ const struct khh_gfp_preset khh_gfp_presets[] = {
 };
 
 const unsigned int khh_nr_gfp_presets = ARRAY_SIZE(khh_gfp_presets);
+
+/* Only the run's kthread uses it, and one run at a time. */
+static u64 khh_timer_pairs[KHH_TIMER_SAMPLES];
 
 const struct khh_gfp_preset *khh_gfp_preset_find(const char *name)
 {
@@ -41,12 +49,37 @@ const struct khh_gfp_preset *khh_gfp_preset_find(const char *name)
 }
 
 /*
+ * The flags a run's allocations get: its preset's, __GFP_NOWARN, and at
+ * orders up to PAGE_ALLOC_COSTLY_ORDER, __GFP_RETRY_MAYFAIL on a preset
+ * that reclaims.  There the allocator does not fail a reclaiming
+ * allocation: it retries, then calls the OOM killer, which cannot free
+ * what the run holds and ends in a panic once nothing killable is left.
+ * __GFP_RETRY_MAYFAIL retries as long, then fails.
+ */
+gfp_t khh_run_gfp(const struct khh_run_cfg *cfg)
+{
+	gfp_t gfp = cfg->gfp->gfp | __GFP_NOWARN;
+
+	if (cfg->order <= PAGE_ALLOC_COSTLY_ORDER &&
+	    (gfp & __GFP_DIRECT_RECLAIM) && !(gfp & __GFP_NORETRY))
+		gfp |= __GFP_RETRY_MAYFAIL;
+	return gfp;
+}
+
+/*
  * A run cannot succeed more often than there are pages of its order, and
  * it ends after at most KHH_MAX_FAILURES_LIMIT failures in a row.
  */
 unsigned long khh_max_count(unsigned int order)
 {
 	return (totalram_pages() >> order) + KHH_MAX_FAILURES_LIMIT;
+}
+
+/* The largest sample buffer: 1/64 of RAM with its scratch. */
+unsigned long khh_max_samples(void)
+{
+	return (totalram_pages() << (PAGE_SHIFT - KHH_SAMPLES_RAM_SHIFT)) /
+	       (sizeof(struct khh_sample) + sizeof(u64));
 }
 
 /*
@@ -73,12 +106,34 @@ int khh_run_cfg_check(const struct khh_run_cfg *cfg, bool verbose)
 			       cfg->max_failures, KHH_MAX_FAILURES_LIMIT);
 		return -EINVAL;
 	}
+	if (cfg->samples > khh_max_samples()) {
+		if (verbose)
+			pr_err("samples=%lu: out of range, 0 to %lu\n",
+			       cfg->samples, khh_max_samples());
+		return -EINVAL;
+	}
 	return 0;
 }
 
-static unsigned long khh_free_kib(void)
+/*
+ * The sample buffer a run needs: one sample per attempt.  Failures need
+ * not come in one streak: each success can follow max_failures - 1 of
+ * them.  So: every free page of the run's order above the floor (per-CPU
+ * lists included, which the run may drain), times max_failures, plus the
+ * last streak; never more than khh_max_samples(), and no more than
+ * count.  Memory freed during the run can still fill it: the run then
+ * ends with a stop reason of its own.
+ */
+static unsigned long khh_run_capacity(const struct khh_run_cfg *cfg,
+				      unsigned long free, unsigned long floor)
 {
-	return global_zone_page_state(NR_FREE_PAGES) << (PAGE_SHIFT - 10);
+	unsigned long n = free > floor ? (free - floor) >> cfg->order : 0;
+
+	if (cfg->samples)
+		return cfg->samples;
+	n = min(n + 1, khh_max_samples() / cfg->max_failures) *
+	    cfg->max_failures;
+	return cfg->count ? min(n, cfg->count) : n;
 }
 
 static int khh_cmp_u64(const void *a, const void *b)
@@ -93,42 +148,36 @@ static int khh_cmp_u64(const void *a, const void *b)
  * latency that is not the allocator's.  The median of many pairs, so an
  * interrupt in one pair does not count.
  */
-u64 khh_timer_overhead_ns(void)
+static u64 khh_timer_overhead_ns(void)
 {
-	u64 *d, t0, ret;
 	unsigned int i;
+	u64 t0;
 
-	d = kmalloc_array(KHH_TIMER_SAMPLES, sizeof(*d), GFP_KERNEL);
-	if (!d)
-		return 0;
 	for (i = 0; i < KHH_TIMER_SAMPLES; i++) {
 		t0 = ktime_get_ns();
-		d[i] = ktime_get_ns() - t0;
+		khh_timer_pairs[i] = ktime_get_ns() - t0;
 	}
-	sort(d, KHH_TIMER_SAMPLES, sizeof(*d), khh_cmp_u64, NULL);
-	ret = d[KHH_TIMER_SAMPLES / 2];
-	kfree(d);
-	return ret;
+	sort(khh_timer_pairs, KHH_TIMER_SAMPLES, sizeof(u64), khh_cmp_u64,
+	     NULL);
+	return khh_timer_pairs[KHH_TIMER_SAMPLES / 2];
 }
 
+/* In the scratch buffer allocated with the samples: no allocation here. */
 static void khh_compute_stats(struct khh_run *run)
 {
 	struct khh_latency_stats *st = &run->stats;
 	unsigned long i, n = 0;
-	u64 *lat, sum = 0;
+	u64 *lat = run->sorted, sum = 0;
 
 	memset(st, 0, sizeof(*st));
-	if (!run->successes)
-		return;
-	lat = kvmalloc_array(run->successes, sizeof(*lat), GFP_KERNEL);
-	if (!lat)
-		return;
 	for (i = 0; i < run->nr; i++) {
 		if (!run->samples[i].pfn)
 			continue;
 		lat[n++] = run->samples[i].latency_ns;
 		sum += run->samples[i].latency_ns;
 	}
+	if (!n)
+		return;
 	sort(lat, n, sizeof(*lat), khh_cmp_u64, NULL);
 	st->min_ns = lat[0];
 	st->max_ns = lat[n - 1];
@@ -137,32 +186,73 @@ static void khh_compute_stats(struct khh_run *run)
 	st->p90_ns = khugehog_percentile(lat, n, 900);
 	st->p99_ns = khugehog_percentile(lat, n, 990);
 	st->p999_ns = khugehog_percentile(lat, n, 999);
-	kvfree(lat);
 }
 
-static void khh_run_work(struct work_struct *work)
+/*
+ * At the floor, the run first puts the per-CPU lists' pages back (once),
+ * as the allocator itself drains them before it gives up: on 6.12, some
+ * 100 MiB can be left there after compaction, which the run would
+ * otherwise leave out.
+ */
+static bool khh_run_at_floor(struct khh_run *run, bool *drained)
+{
+	int nid;
+
+	if (!khh_below_free_floor(run->cfg.order))
+		return false;
+	if (!*drained) {
+		*drained = true;
+		for_each_online_node(nid)
+			khh_drain_pcp(nid);
+		if (!khh_below_free_floor(run->cfg.order))
+			return false;
+	}
+	run->floor_pages = khh_free_floor_pages(run->cfg.order);
+	return true;
+}
+
+/* Why the run ends before attempt @i, or KHH_STOP_NONE. */
+static enum khh_stop khh_run_should_stop(struct khh_run *run, unsigned long i,
+					 bool *drained)
+{
+	if (atomic_read(&khh.abort))
+		return KHH_STOP_ABORTED;
+	if (run->cfg.count && i == run->cfg.count)
+		return KHH_STOP_COUNT;
+	if (i == run->capacity)
+		return KHH_STOP_FULL;
+	if (khh_run_at_floor(run, drained))
+		return KHH_STOP_FLOOR;
+	return KHH_STOP_NONE;
+}
+
+/*
+ * The measured loop, in a kthread of its own: a workqueue worker sleeps a
+ * jiffy on every reclaim retry (should_reclaim_retry()), where a task's
+ * THP fault only reschedules.
+ */
+static int khh_run_thread(void *data)
 {
 	struct khh_run *run = &khh.run;
-	gfp_t gfp = run->cfg.gfp->gfp | __GFP_NOWARN;
 	unsigned int order = run->cfg.order;
-	enum khh_stop stop = KHH_STOP_COUNT;
+	enum khh_stop stop = KHH_STOP_NONE;
+	unsigned long i, runs, successes, failures;
 	unsigned int in_a_row = 0;
+	bool drained = false;
 	struct khh_sample *s;
 	struct page *page;
-	unsigned long i;
-	u64 start, t0;
+	u64 start, t0, ms;
 
 	run->timer_overhead_ns = khh_timer_overhead_ns();
-	run->free_kib_before = khh_free_kib();
+	run->free_kib_before = khh_free_pages() << (PAGE_SHIFT - 10);
 	start = ktime_get_ns();
-	for (i = 0; i < run->capacity; i++) {
-		if (atomic_read(&khh.abort)) {
-			stop = KHH_STOP_ABORTED;
+	for (i = 0; ; i++) {
+		stop = khh_run_should_stop(run, i, &drained);
+		if (stop != KHH_STOP_NONE)
 			break;
-		}
 		s = &run->samples[i];
 		t0 = ktime_get_ns();
-		page = alloc_pages(gfp, order);
+		page = alloc_pages(run->gfp, order);
 		s->latency_ns = ktime_get_ns() - t0;
 		s->pfn = page ? page_to_pfn(page) : 0;
 		/* Readers of the latencies file see only finished samples. */
@@ -182,17 +272,23 @@ static void khh_run_work(struct work_struct *work)
 		cond_resched();
 	}
 	run->duration_ns = ktime_get_ns() - start;
-	run->free_kib_after = khh_free_kib();
+	run->free_kib_after = khh_free_pages() << (PAGE_SHIFT - 10);
+	if (stop != KHH_STOP_FLOOR)
+		run->floor_pages = khh_free_floor_pages(order);
 
 	mutex_lock(&khh.lock);
 	run->stop = stop;
 	khh_compute_stats(run);
 	khh.state = KHH_DONE;
-	khh.runs_done++;
+	runs = ++khh.runs_done;
+	successes = run->successes;
+	failures = run->failures;
+	ms = div_u64(run->duration_ns, NSEC_PER_MSEC);
 	mutex_unlock(&khh.lock);
-	pr_info("run %lu: %lu order-%u pages (%s) in %llu ms, %lu failed\n",
-		khh.runs_done, run->successes, order, run->cfg.gfp->name,
-		div_u64(run->duration_ns, NSEC_PER_MSEC), run->failures);
+	/* A "start" may reset the run from here on: print the copies. */
+	pr_info("run %lu: %lu order-%u pages in %llu ms, %lu failed\n",
+		runs, successes, order, ms, failures);
+	return 0;
 }
 
 static void khh_free_held(struct khh_run *run)
@@ -208,38 +304,72 @@ static void khh_free_held(struct khh_run *run)
 }
 
 /*
- * Start a run in the background.  The samples buffer is sized and
- * allocated here, before the first timed allocation, so the loop itself
- * allocates nothing but the pages it measures.
+ * The last run's kthread, once its run is over (with khh.lock held), or
+ * at unload (without: the thread takes the lock before it returns).
+ */
+static void khh_reap_runner(void)
+{
+	if (!khh.runner)
+		return;
+	kthread_stop(khh.runner);
+	put_task_struct(khh.runner);
+	khh.runner = NULL;
+}
+
+/*
+ * Start a run.  The sample buffer is sized and allocated here, before
+ * the first timed allocation, so the loop itself allocates nothing but
+ * the pages it measures.
  */
 int khh_run_start(const struct khh_run_cfg *cfg)
 {
+	unsigned long floor = khh_free_floor_pages(cfg->order);
+	unsigned long capacity = khh_run_capacity(cfg, khh_free_pages(), floor);
 	struct khh_run *run = &khh.run;
-	unsigned long capacity;
 	struct khh_sample *samples;
+	struct task_struct *t;
+	u64 *sorted;
 	int ret = 0;
 
-	capacity = cfg->count ?: khh_max_count(cfg->order);
 	samples = kvcalloc(capacity, sizeof(*samples), GFP_KERNEL);
-	if (!samples)
-		return -ENOMEM;
+	sorted = kvcalloc(capacity, sizeof(*sorted), GFP_KERNEL);
+	if (!samples || !sorted) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 
 	mutex_lock(&khh.lock);
 	if (khh.state == KHH_RUNNING || run->allocated) {
 		ret = -EBUSY;
 		goto out_unlock;
 	}
+	khh_reap_runner();
 	kvfree(run->samples);
+	kvfree(run->sorted);
 	memset(run, 0, sizeof(*run));
 	run->cfg = *cfg;
+	run->gfp = khh_run_gfp(cfg);
 	run->samples = samples;
+	run->sorted = sorted;
 	run->capacity = capacity;
+	run->floor_pages = floor;
 	samples = NULL;
+	sorted = NULL;
 	atomic_set(&khh.abort, 0);
+	t = kthread_create(khh_run_thread, NULL, "khugehog_run");
+	if (IS_ERR(t)) {
+		ret = PTR_ERR(t);
+		goto out_unlock;
+	}
+	/* Held so that kthread_stop() works once the thread has returned. */
+	get_task_struct(t);
+	khh.runner = t;
 	khh.state = KHH_RUNNING;
-	queue_work(system_unbound_wq, &khh.work);
+	wake_up_process(t);
 out_unlock:
 	mutex_unlock(&khh.lock);
+out_free:
+	kvfree(sorted);
 	kvfree(samples);
 	return ret;
 }
@@ -266,15 +396,20 @@ void khh_run_abort(void)
 void khh_run_init(void)
 {
 	mutex_init(&khh.lock);
-	INIT_WORK(&khh.work, khh_run_work);
 }
 
-/* Module unload: stop a run in progress, then free every page. */
+/*
+ * Module unload, after the debugfs files are gone: stop a run in
+ * progress, then free every page.  A thread stopped before it ran never
+ * marks its run done; the run holds nothing then.
+ */
 void khh_run_exit(void)
 {
 	khh_run_abort();
-	flush_work(&khh.work);
+	khh_reap_runner();
 	khh_free_held(&khh.run);
 	kvfree(khh.run.samples);
+	kvfree(khh.run.sorted);
 	khh.run.samples = NULL;
+	khh.run.sorted = NULL;
 }

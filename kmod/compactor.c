@@ -36,11 +36,13 @@
 #include <linux/mmzone.h>
 #include <linux/moduleparam.h>
 #include <linux/nodemask.h>
+#include <linux/page_ref.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/suspend.h>
 #include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
@@ -50,10 +52,6 @@
 #include "trace.h"
 
 #define KHC_TIMELINE_LEN 4096
-/* A free movable page of the node, if there is one, without reclaim. */
-#define KHC_GFP_FREE_PAGE	((GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) | \
-				 __GFP_THISNODE | __GFP_NOWARN | \
-				 __GFP_NOMEMALLOC)
 /* mm/compaction.c's COMPACT_MAX_DEFER_SHIFT, private to it */
 #define KHC_MAX_DEFER_SHIFT 6
 /*
@@ -122,18 +120,22 @@ struct khc_stats {
 	s64 target_reached_ns;
 	unsigned long passes, passes_no_progress;
 	unsigned long blocks_emptied, blocks_busy, blocks_failed;
+	unsigned long blocks_freed_piecewise;
 	unsigned long pages_floor, pages_migrated, pages_soaked;
 	unsigned long hugepages_allocated, alloc_failures;
 	unsigned long pgmigrate_base;
 	enum khc_state state;
 };
 
-static DEFINE_MUTEX(khc_lock);		/* enable/disable, khc_task */
+static DEFINE_MUTEX(khc_lock);		/* enable/disable, khc_task, khc_pm_paused */
 static DEFINE_SPINLOCK(khc_stats_lock);	/* khc_stats and the timeline */
 static DECLARE_WAIT_QUEUE_HEAD(khc_wait);
 static struct task_struct *khc_task;
 static bool khc_ready;			/* module initialised, not exiting */
 static bool khc_stopping;
+static bool khc_pm_paused;		/* between suspend prepare and resume */
+/* Test aid: hold a reference on a page of each emptied block as it is freed. */
+static bool khc_hold_tail_ref;
 static struct khc_stats khc_stats;
 static struct khc_event *khc_timeline;
 static unsigned long khc_timeline_nr;	/* events ever logged this session */
@@ -186,7 +188,7 @@ static const struct kernel_param_ops khc_##name##_ops = {		\
 
 KHC_UINT_PARAM(interval, 10, 60000);
 KHC_UINT_PARAM(index_threshold, 0, 1000);
-KHC_UINT_PARAM(order, 1, 10);
+KHC_UINT_PARAM(order, 1, KHH_NR_ORDERS - 1);
 KHC_UINT_PARAM(pass_blocks, 1, 4096);
 
 /* How often the kthread checks the node scores, in ms. */
@@ -234,7 +236,7 @@ MODULE_PARM_DESC(compactor_index_threshold,
 static unsigned int compactor_order = 9;
 module_param_cb(compactor_order, &khc_order_ops, &compactor_order, 0644);
 MODULE_PARM_DESC(compactor_order,
-		 "Target order, 1 to 10 (default: 9); targeted empties blocks of max(order, pageblock_order)");
+		 "Target order, 1 to the largest buddy order (10 on x86-64) (default: 9); targeted empties blocks of max(order, pageblock_order)");
 
 /* Work bound of one pass; between passes the kthread sleeps and rechecks. */
 static unsigned int compactor_pass_blocks = 64;
@@ -259,7 +261,11 @@ static int khc_strategy_get(char *buf, const struct kernel_param *kp)
 			  khc_strategy_names[READ_ONCE(compactor_strategy)]);
 }
 
-/* low < high is checked against the other one's current value. */
+/*
+ * low < high is checked against the other one's current value at run
+ * time, and once both are set at insmod (khh_compactor_init()), so that
+ * they can be given in either order.
+ */
 static int khc_wmark_set(const char *val, const struct kernel_param *kp)
 {
 	bool high = kp->arg == &compactor_wmark_high;
@@ -269,16 +275,28 @@ static int khc_wmark_set(const char *val, const struct kernel_param *kp)
 	ret = kstrtouint(val, 0, &v);
 	if (ret)
 		return ret;
-	if (high ? (v < 1 || v > 100 || v <= compactor_wmark_low) :
-		   (v > 99 || v >= compactor_wmark_high))
+	if (high ? (v < 1 || v > 100) : v > 99)
 		return -EINVAL;
-	WRITE_ONCE(*(unsigned int *)kp->arg, v);
-	return 0;
+	mutex_lock(&khc_lock);
+	if (khc_ready && (high ? v <= compactor_wmark_low :
+				 v >= compactor_wmark_high))
+		ret = -EINVAL;
+	else
+		WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	mutex_unlock(&khc_lock);
+	return ret;
 }
 
-static bool khc_should_stop(void)
+/* The kthread returns: khc_stop(), or module unload. */
+static bool khc_stop_requested(void)
 {
 	return kthread_should_stop() || READ_ONCE(khc_stopping);
+}
+
+/* A pass in progress ends early: the compactor stops, or the system sleeps. */
+static bool khc_should_stop(void)
+{
+	return khc_stop_requested() || READ_ONCE(khc_pm_paused);
 }
 
 static u64 khc_now(void)
@@ -446,20 +464,24 @@ struct khc_pass {
 /*
  * What a block holds, read without locks as compaction's scanners do:
  * a wrong guess costs a failed alloc_contig_range(), nothing more.
- * Returns false if the block has a page that cannot be migrated.
+ * Returns false if the block is not one to empty: a page offline, in
+ * another zone, reserved or hugetlb (what alloc_contig_pages() refuses
+ * too), a page that cannot be migrated, or a pageblock that is not
+ * MOVABLE (emptying it would relabel it MOVABLE, see pageblock.c).
  */
 static bool khc_block_scan(struct zone *zone, unsigned long pfn,
 			   unsigned long nr, unsigned int *used)
 {
-	unsigned long end = pfn + nr, order;
+	unsigned long end = pfn + nr, order, pb;
 	struct page *page;
 
 	*used = 0;
-	while (pfn < end) {
-		if (!pfn_valid(pfn))
+	for (pb = pfn; pb < end; pb += pageblock_nr_pages)
+		if (!khh_pfn_usable(zone, pb, NULL) ||
+		    !khh_pageblock_movable(pb))
 			return false;
-		page = pfn_to_page(pfn);
-		if (page_zone(page) != zone)
+	while (pfn < end) {
+		if (!khh_pfn_usable(zone, pfn, &page))
 			return false;
 		if (PageBuddy(page)) {
 			order = READ_ONCE(page->private);
@@ -576,9 +598,10 @@ static int khc_plan(struct khc_pass *p, struct zone *zone, unsigned int border,
 		b->class = KHC_BLK_LATER;
 	}
 
-	p->now = kcalloc(max_blocks, sizeof(*p->now), GFP_KERNEL);
-	p->now_soaked = kcalloc(max_blocks, sizeof(*p->now_soaked), GFP_KERNEL);
-	p->emptied = kcalloc(max_blocks, sizeof(*p->emptied), GFP_KERNEL);
+	p->now = kvcalloc(max_blocks, sizeof(*p->now), GFP_KERNEL);
+	p->now_soaked = kvcalloc(max_blocks, sizeof(*p->now_soaked),
+				 GFP_KERNEL);
+	p->emptied = kvcalloc(max_blocks, sizeof(*p->emptied), GFP_KERNEL);
 	if (!p->now || !p->now_soaked || !p->emptied)
 		return -ENOMEM;
 	for (i = 0; i < k && p->nr_now < max_blocks; i++) {
@@ -641,7 +664,7 @@ static void khc_soak(struct khc_pass *p, int nid)
 				break;
 			cond_resched();
 		}
-		page = alloc_pages_node(nid, KHC_GFP_FREE_PAGE, 0);
+		page = alloc_pages_node(nid, KHH_GFP_FREE_PAGE, 0);
 		if (!page)
 			break;
 		soaked++;
@@ -702,56 +725,58 @@ static void khc_empty_block(struct khc_pass *p, unsigned long slot)
  * Give an emptied block back as one free block.  free_contig_range()
  * would free it page by page through the per-cpu lists, which hand
  * those pages out first: as the next pass's migration targets.
+ *
+ * alloc_contig_range() leaves every page at refcount 1, and another CPU
+ * may hold a transient reference on any of them (a speculative
+ * get_page_unless_zero() of a pfn walker or a lockless page cache
+ * lookup).  Each tail's count is frozen from 1 to 0, so that none is
+ * freed with a reference held (which free_pages_prepare() reports as a
+ * bad page, and the holder's put_page() would then free it again); the
+ * head may keep one, which __free_pages() handles.  If a tail is held,
+ * the block goes back page by page, the last put freeing the held one:
+ * free_contig_range() would do the same, but warns when a page is held.
  */
-static void khc_free_block(unsigned long pfn, unsigned int order)
+static bool khc_free_block(unsigned long pfn, unsigned int order)
 {
 	struct page *page = pfn_to_page(pfn);
-	unsigned long i;
+	unsigned long i, nr = 1UL << order;
 
-	/* alloc_contig_range() leaves every page at refcount 1. */
-	for (i = 1; i < (1UL << order); i++)
-		page_ref_dec(page + i);
-	__free_pages(page, order);
+	for (i = 1; i < nr; i++)
+		if (!page_ref_freeze(page + i, 1))
+			break;
+	if (i == nr) {
+		__free_pages(page, order);
+		return true;
+	}
+	while (--i)
+		page_ref_unfreeze(page + i, 1);
+	for (i = 0; i < nr; i++)
+		__free_page(page + i);
+	return false;
 }
 
-/*
- * Put the pages a pass freed where every CPU and compaction see them,
- * in the buddy lists of (at least) the zone the node's movable pages come
- * from.  Freed pages go to this CPU's per-cpu lists, whose high mark grows
- * under a burst of frees (6.7+) and shrinks only from the vmstat worker,
- * which does not run on an idle CPU: after a pass on 6.12, 17319 pages
- * (68 MiB) stayed there, split off from their blocks, and khugehog got 35
- * hugepages fewer than after compact_memory.  drain_all_pages() is not
- * exported, but alloc_contig_range() calls it once its range is isolated:
- * so one free movable page is taken that way, and given back.
- */
-static void khc_drain_pcp(int nid)
+/* The pass's result goes into *piecewise: blocks freed page by page. */
+static void khc_pass_free(struct khc_pass *p, unsigned long *piecewise)
 {
-	struct page *page = alloc_pages_node(nid, KHC_GFP_FREE_PAGE, 0);
-	unsigned long pfn;
-
-	if (!page)
-		return;
-	pfn = page_to_pfn(page);
-	__free_page(page);
-	if (!khh_alloc_contig(pfn, pfn + 1))
-		free_contig_range(pfn, 1);
-}
-
-static void khc_pass_free(struct khc_pass *p)
-{
-	unsigned long i;
+	unsigned long i, pfn;
 
 	if (p->now_soaked)
 		for (i = 0; i < p->nr_now; i++)
 			khc_free_list(&p->now_soaked[i]);
 	khc_free_list(&p->keep);
 	khc_free_list(&p->hold);
-	for (i = 0; i < p->nr_emptied; i++)
-		khc_free_block(p->emptied[i], p->border);
-	kfree(p->emptied);
-	kfree(p->now_soaked);
-	kfree(p->now);
+	for (i = 0; i < p->nr_emptied; i++) {
+		pfn = p->emptied[i];
+		if (READ_ONCE(khc_hold_tail_ref))
+			get_page(pfn_to_page(pfn + 1));
+		if (!khc_free_block(pfn, p->border))
+			(*piecewise)++;
+		if (READ_ONCE(khc_hold_tail_ref))
+			put_page(pfn_to_page(pfn + 1));
+	}
+	kvfree(p->emptied);
+	kvfree(p->now_soaked);
+	kvfree(p->now);
 	kvfree(p->order_by_cost);
 	kvfree(p->blocks);
 }
@@ -762,7 +787,7 @@ static unsigned long khc_targeted_zone(struct zone *zone, int nid,
 				       unsigned int max_blocks)
 {
 	struct khc_pass p = { };
-	unsigned long i, done = 0;
+	unsigned long i, done = 0, piecewise = 0;
 
 	INIT_LIST_HEAD(&p.keep);
 	INIT_LIST_HEAD(&p.hold);
@@ -778,7 +803,8 @@ static unsigned long khc_targeted_zone(struct zone *zone, int nid,
 	}
 	done = p.nr_emptied;
 out:
-	khc_pass_free(&p);
+	khc_pass_free(&p, &piecewise);
+	khc_stat_add(&khc_stats.blocks_freed_piecewise, piecewise);
 	return done;
 }
 
@@ -861,11 +887,9 @@ static unsigned long khc_pass_alloc(int nid, unsigned int order,
 			  __GFP_NOWARN | __GFP_NOMEMALLOC;
 	unsigned long n = 0, fails = 0, base, limit;
 	struct page *page, *next;
-	u64 free;
 	LIST_HEAD(pages);
 
-	khh_node_frag(nid, &free);
-	base = free << KHH_SCORE_ORDER >> order;
+	base = khh_node_free_blocks(nid, order);
 	limit = base + max_pages;
 	while (n < limit && !khc_should_stop() && !khc_node_tight(nid)) {
 		page = alloc_pages_node(nid, gfp, order);
@@ -917,14 +941,14 @@ static bool khc_pass(int nid)
 	switch (READ_ONCE(compactor_strategy)) {
 	case KHC_TARGETED:
 		done = khc_pass_targeted(nid, order, bound);
-		khc_drain_pcp(nid);
+		khh_drain_pcp(nid);
 		break;
 	case KHC_NODE:
 		done = khc_pass_node(nid);
 		break;
 	case KHC_ALLOC:
 		done = khc_pass_alloc(nid, order, bound);
-		khc_drain_pcp(nid);
+		khh_drain_pcp(nid);
 		break;
 	}
 	after = khh_node_frag(nid, &free_after);
@@ -984,6 +1008,20 @@ static bool khc_check(nodemask_t *compacting, unsigned int *backoff)
 	return all_low;
 }
 
+/*
+ * SIGKILL is how a pass in progress is cut short: alloc_contig_range(),
+ * direct compaction and the node compact file all stop on a fatal signal.
+ * Only the kernel's own may arrive (allow_kernel_signal(): a userspace
+ * kill -9 is dropped), and only khc_stop() and the suspend notifier send
+ * one.  Once the pass is over, a signal that is not a stop is flushed:
+ * left pending, it would end every sleep and every pass at once.
+ */
+static void khc_flush_stray_signal(void)
+{
+	if (signal_pending(current) && !khc_stop_requested())
+		flush_signals(current);
+}
+
 static int khc_thread(void *data)
 {
 	nodemask_t compacting = NODE_MASK_NONE;
@@ -991,10 +1029,20 @@ static int khc_thread(void *data)
 	unsigned long timeout;
 
 	set_freezable();
-	/* A SIGKILL from khc_stop() cuts a compaction pass short. */
-	allow_signal(SIGKILL);
-	while (!khc_should_stop()) {
-		bool at_target = khc_check(&compacting, &backoff);
+	allow_kernel_signal(SIGKILL);
+	while (!khc_stop_requested()) {
+		bool at_target;
+
+		khc_flush_stray_signal();
+		if (READ_ONCE(khc_pm_paused)) {
+			/* Suspend or hibernation: freeze here, not mid-pass. */
+			wait_event_freezable(khc_wait, khc_stop_requested() ||
+					     !READ_ONCE(khc_pm_paused));
+			continue;
+		}
+		/* A node may have gone offline since it started compacting. */
+		nodes_and(compacting, compacting, node_states[N_ONLINE]);
+		at_target = khc_check(&compacting, &backoff);
 
 		if (at_target) {
 			spin_lock(&khc_stats_lock);
@@ -1010,8 +1058,9 @@ static int khc_thread(void *data)
 		khc_set_state(backoff ? KHC_BACKOFF : KHC_IDLE);
 		timeout = msecs_to_jiffies(READ_ONCE(compactor_interval_ms)
 					   << backoff);
-		wait_event_freezable_timeout(khc_wait,
-					     khc_should_stop(), timeout);
+		khc_flush_stray_signal();
+		wait_event_freezable_timeout(khc_wait, khc_should_stop(),
+					     timeout);
 	}
 	return 0;
 }
@@ -1056,6 +1105,39 @@ static void khc_stop(void)
 	khc_log(NUMA_NO_NODE, 0, 0, KHC_ACT_STOP);
 	khc_set_state(KHC_OFF);
 }
+
+/*
+ * A pass can take seconds (a node compaction, a pass of thousands of
+ * blocks), and the freezer gives freezable kthreads 20 s.  Before the
+ * system sleeps, the pass in progress is cut short and no other starts
+ * until it wakes up; the kthread freezes where it waits.
+ */
+static int khc_pm_notify(struct notifier_block *nb, unsigned long action,
+			 void *data)
+{
+	switch (action) {
+	case PM_HIBERNATION_PREPARE:
+	case PM_SUSPEND_PREPARE:
+	case PM_RESTORE_PREPARE:
+		mutex_lock(&khc_lock);
+		WRITE_ONCE(khc_pm_paused, true);
+		if (khc_task)
+			send_sig(SIGKILL, khc_task, 1);
+		mutex_unlock(&khc_lock);
+		break;
+	case PM_POST_HIBERNATION:
+	case PM_POST_SUSPEND:
+	case PM_POST_RESTORE:
+		WRITE_ONCE(khc_pm_paused, false);
+		wake_up(&khc_wait);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block khc_pm_nb = {
+	.notifier_call = khc_pm_notify,
+};
 
 static int khc_enabled_set(const char *val, const struct kernel_param *kp)
 {
@@ -1111,6 +1193,8 @@ static int khc_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "blocks_emptied %lu\n", st.blocks_emptied);
 	seq_printf(m, "blocks_busy %lu\n", st.blocks_busy);
 	seq_printf(m, "blocks_failed %lu\n", st.blocks_failed);
+	seq_printf(m, "blocks_freed_piecewise %lu\n",
+		   st.blocks_freed_piecewise);
 	seq_printf(m, "pages_floor %lu\n", st.pages_floor);
 	seq_printf(m, "pages_migrated %lu\n", st.pages_migrated);
 	seq_printf(m, "pgmigrate_success %lu\n",
@@ -1156,29 +1240,47 @@ static int khc_timeline_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(khc_timeline);
 
-int khh_compactor_init(struct dentry *dir)
+/* The files of the compactor's session, and its test aid. */
+void khh_compactor_debugfs_init(struct dentry *dir)
 {
-	int ret = 0;
-
-	khc_timeline = vcalloc(KHC_TIMELINE_LEN, sizeof(*khc_timeline));
-	if (!khc_timeline)
-		return -ENOMEM;
 	debugfs_create_file("compactor_status", 0444, dir, NULL,
 			    &khc_status_fops);
 	debugfs_create_file("compactor_timeline", 0444, dir, NULL,
 			    &khc_timeline_fops);
-	mutex_lock(&khc_lock);
-	khc_ready = true;
-	if (compactor_enabled)
-		ret = khc_start();
+	debugfs_create_bool("compactor_hold_tail_ref", 0600, dir,
+			    &khc_hold_tail_ref);
+}
+
+int khh_compactor_init(void)
+{
+	int ret;
+
+	khc_timeline = vcalloc(KHC_TIMELINE_LEN, sizeof(*khc_timeline));
+	if (!khc_timeline)
+		return -ENOMEM;
+	ret = register_pm_notifier(&khc_pm_nb);
 	if (ret)
-		khc_ready = false;
+		goto err_free_timeline;
+	mutex_lock(&khc_lock);
+	/* Both watermarks are set now, in whichever order insmod gave them. */
+	if (compactor_wmark_low >= compactor_wmark_high) {
+		pr_err("compactor_wmark_low=%u: must be below compactor_wmark_high=%u\n",
+		       compactor_wmark_low, compactor_wmark_high);
+		ret = -EINVAL;
+	} else {
+		khc_ready = true;
+		ret = compactor_enabled ? khc_start() : 0;
+		if (ret)
+			khc_ready = false;
+	}
 	mutex_unlock(&khc_lock);
 	if (ret)
-		goto err_free;
+		goto err_unregister;
 	return 0;
 
-err_free:
+err_unregister:
+	unregister_pm_notifier(&khc_pm_nb);
+err_free_timeline:
 	vfree(khc_timeline);
 	return ret;
 }
@@ -1189,6 +1291,7 @@ void khh_compactor_exit(void)
 	khc_stop();
 	khc_ready = false;
 	mutex_unlock(&khc_lock);
+	unregister_pm_notifier(&khc_pm_nb);
 	khc_floors_free();
 	vfree(khc_timeline);
 }

@@ -26,6 +26,8 @@ static const char * const khh_stop_names[] = {
 	[KHH_STOP_FAILURE]	= "failure",
 	[KHH_STOP_COUNT]	= "count",
 	[KHH_STOP_ABORTED]	= "aborted",
+	[KHH_STOP_FLOOR]	= "memory_floor",
+	[KHH_STOP_FULL]		= "buffer_full",
 };
 
 /*
@@ -49,7 +51,10 @@ static int khh_next_arg(char **args, char **key, char **val)
 	return 0;
 }
 
-/* "start" arguments: order=, gfp=, count=, max_failures=; optional, any order. */
+/*
+ * "start" arguments: order=, gfp=, count=, max_failures=, samples=;
+ * optional, any order.
+ */
 static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
 {
 	char *tok, *val;
@@ -70,6 +75,10 @@ static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
 				return ret;
 		} else if (!strcmp(tok, "max_failures")) {
 			ret = kstrtouint(val, 0, &cfg->max_failures);
+			if (ret)
+				return ret;
+		} else if (!strcmp(tok, "samples")) {
+			ret = kstrtoul(val, 0, &cfg->samples);
 			if (ret)
 				return ret;
 		} else {
@@ -147,7 +156,7 @@ static ssize_t khh_control_write(struct file *file, const char __user *ubuf,
 }
 
 static const char khh_control_usage[] =
-	"start [order=N] [gfp=kernel|transhuge_light|transhuge_retry] [count=N] [max_failures=N]\n"
+	"start [order=N] [gfp=kernel|transhuge_light|transhuge_retry] [count=N] [max_failures=N] [samples=N]\n"
 	"release\n"
 	"abort\n"
 	"pin share=PERCENT [seed=N]\n"
@@ -214,9 +223,10 @@ static void khh_show_cfg(struct seq_file *m, const struct khh_run_cfg *cfg,
 	seq_printf(m, "%sorder %u\n", prefix, cfg->order);
 	seq_printf(m, "%sgfp %s\n", prefix, cfg->gfp->name);
 	seq_printf(m, "%sgfp_flags %#x\n", prefix,
-		   (__force unsigned int)(cfg->gfp->gfp | __GFP_NOWARN));
+		   (__force unsigned int)khh_run_gfp(cfg));
 	seq_printf(m, "%scount %lu\n", prefix, cfg->count);
 	seq_printf(m, "%smax_failures %u\n", prefix, cfg->max_failures);
+	seq_printf(m, "%ssamples %lu\n", prefix, cfg->samples);
 }
 
 static int khh_summary_show(struct seq_file *m, void *v)
@@ -234,6 +244,9 @@ static int khh_summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "failed %lu\n", run->failures);
 	seq_printf(m, "held %lu\n", run->allocated);
 	seq_printf(m, "stop_reason %s\n", khh_stop_names[run->stop]);
+	seq_printf(m, "samples_capacity %lu\n", run->capacity);
+	seq_printf(m, "free_floor_kib %lu\n",
+		   run->floor_pages << (PAGE_SHIFT - 10));
 	seq_printf(m, "free_kib_before %lu\n", run->free_kib_before);
 	seq_printf(m, "free_kib_after %lu\n", run->free_kib_after);
 	seq_printf(m, "duration_ns %llu\n", run->duration_ns);
@@ -271,17 +284,23 @@ static int khh_status_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(khh_status);
 
-/* debugfs failures are not fatal, and not checked, by kernel convention. */
-struct dentry *khh_debugfs_init(void)
+/*
+ * debugfs failures are not fatal, and not checked, by kernel convention.
+ * Created last in init: nothing can be started or pinned before the
+ * module is ready.  latencies holds physical frame numbers: root only,
+ * as /proc/PID/pagemap shows them to CAP_SYS_ADMIN only.
+ */
+void khh_debugfs_init(void)
 {
 	khh_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("control", 0600, khh_dir, NULL, &khh_control_fops);
-	debugfs_create_file("latencies", 0444, khh_dir, NULL,
+	debugfs_create_file("latencies", 0400, khh_dir, NULL,
 			    &khh_latencies_fops);
 	debugfs_create_file("summary", 0444, khh_dir, NULL, &khh_summary_fops);
 	debugfs_create_file("status", 0444, khh_dir, NULL, &khh_status_fops);
 	khh_extfrag_debugfs_init(khh_dir);
-	return khh_dir;
+	khh_pageblock_debugfs_init(khh_dir);
+	khh_compactor_debugfs_init(khh_dir);
 }
 
 /* Waits for the files' users, so no control write runs after this. */

@@ -28,19 +28,24 @@ void khh_zone_nr_free(struct zone *zone, u64 *nr_free)
 }
 
 /*
- * A zone's score; added to *free_blocks, its free blocks of the score
- * order or more, counted in blocks of that order.
+ * A zone's score from a copy of its free counts; added to *free_blocks,
+ * its free blocks of the score order or more, counted in blocks of that
+ * order.
  */
-static unsigned int khh_zone_score(struct zone *zone, u64 *free_blocks)
+static unsigned int khh_zone_score(const u64 *nr_free, u64 *free_blocks)
 {
 	struct khh_contig_info info;
-	u64 nr_free[KHH_NR_ORDERS];
 
-	khh_zone_nr_free(zone, nr_free);
 	khh_contig_info(nr_free, KHH_NR_ORDERS, KHH_SCORE_ORDER, &info);
 	if (free_blocks)
 		*free_blocks += info.free_blocks_suitable;
 	return khh_extfrag_for_order(KHH_SCORE_ORDER, &info);
+}
+
+static unsigned int khh_zone_weighted(struct zone *zone, unsigned int score)
+{
+	return khh_score_weighted(zone->present_pages, score,
+				  zone->zone_pgdat->node_present_pages);
 }
 
 /*
@@ -50,7 +55,7 @@ static unsigned int khh_zone_score(struct zone *zone, u64 *free_blocks)
  */
 unsigned int khh_node_frag(int nid, u64 *free_blocks)
 {
-	pg_data_t *pgdat = NODE_DATA(nid);
+	u64 nr_free[KHH_NR_ORDERS];
 	unsigned int score = 0;
 	struct zone *zone;
 	int z;
@@ -58,19 +63,33 @@ unsigned int khh_node_frag(int nid, u64 *free_blocks)
 	if (free_blocks)
 		*free_blocks = 0;
 	for (z = 0; z < MAX_NR_ZONES; z++) {
-		zone = &pgdat->node_zones[z];
+		zone = &NODE_DATA(nid)->node_zones[z];
 		if (!populated_zone(zone))
 			continue;
-		score += khh_score_weighted(zone->present_pages,
-					    khh_zone_score(zone, free_blocks),
-					    pgdat->node_present_pages);
+		khh_zone_nr_free(zone, nr_free);
+		score += khh_zone_weighted(zone,
+					   khh_zone_score(nr_free, free_blocks));
 	}
 	return score;
 }
 
-unsigned int khh_node_score(int nid)
+/* The node's free blocks of @order or more, counted in blocks of @order. */
+u64 khh_node_free_blocks(int nid, unsigned int order)
 {
-	return khh_node_frag(nid, NULL);
+	struct khh_contig_info info;
+	u64 nr_free[KHH_NR_ORDERS], n = 0;
+	struct zone *zone;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		zone = &NODE_DATA(nid)->node_zones[z];
+		if (!populated_zone(zone))
+			continue;
+		khh_zone_nr_free(zone, nr_free);
+		khh_contig_info(nr_free, KHH_NR_ORDERS, order, &info);
+		n += info.free_blocks_suitable;
+	}
+	return n;
 }
 
 /* One line per populated zone: the index at every order, in thousandths. */
@@ -122,25 +141,38 @@ static int khh_unusable_index_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(khh_unusable_index);
 
+/*
+ * The node line and its zone lines come from one copy of each zone's
+ * free counts, so that the weighted zone scores add up to the node's.
+ */
 static int khh_fragmentation_score_show(struct seq_file *m, void *v)
 {
+	unsigned int score[MAX_NR_ZONES], node;
+	u64 nr_free[KHH_NR_ORDERS];
 	pg_data_t *pgdat;
 	struct zone *zone;
-	unsigned int score;
 	int nid, z;
 
 	for_each_online_node(nid) {
 		pgdat = NODE_DATA(nid);
-		seq_printf(m, "Node %d score %u\n", nid, khh_node_score(nid));
+		node = 0;
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			zone = &pgdat->node_zones[z];
+			score[z] = 0;
+			if (!populated_zone(zone))
+				continue;
+			khh_zone_nr_free(zone, nr_free);
+			score[z] = khh_zone_score(nr_free, NULL);
+			node += khh_zone_weighted(zone, score[z]);
+		}
+		seq_printf(m, "Node %d score %u\n", nid, node);
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			zone = &pgdat->node_zones[z];
 			if (!populated_zone(zone))
 				continue;
-			score = khh_zone_score(zone, NULL);
 			seq_printf(m, "Node %d, zone %8s score %u weighted %u\n",
-				   nid, zone->name, score,
-				   khh_score_weighted(zone->present_pages, score,
-						      pgdat->node_present_pages));
+				   nid, zone->name, score[z],
+				   khh_zone_weighted(zone, score[z]));
 		}
 	}
 	return 0;

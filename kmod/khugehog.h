@@ -11,7 +11,6 @@
 #include <linux/gfp.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
-#include <linux/workqueue.h>
 
 /* Number of buddy orders; MAX_ORDER changed meaning and name after 6.1. */
 #define KHH_NR_ORDERS ARRAY_SIZE(((struct zone *)NULL)->free_area)
@@ -30,6 +29,11 @@ static inline int khh_alloc_contig(unsigned long start, unsigned long end)
 				  GFP_KERNEL | __GFP_NOWARN);
 #endif
 }
+
+/* A free movable page of the node, if there is one, without reclaim. */
+#define KHH_GFP_FREE_PAGE	((GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) | \
+				 __GFP_THISNODE | __GFP_NOWARN | \
+				 __GFP_NOMEMALLOC)
 
 struct khh_gfp_preset {
 	const char *name;
@@ -52,6 +56,7 @@ struct khh_run_cfg {
 	const struct khh_gfp_preset *gfp;
 	unsigned long count;	/* attempts at most; 0: no limit */
 	unsigned int max_failures;	/* consecutive failures that end a run */
+	unsigned long samples;	/* sample buffer size; 0: sized for the run */
 };
 
 #define KHH_MAX_FAILURES_LIMIT 1024
@@ -67,6 +72,8 @@ enum khh_stop {
 	KHH_STOP_FAILURE,	/* max_failures allocations failed in a row */
 	KHH_STOP_COUNT,		/* the requested count was reached */
 	KHH_STOP_ABORTED,	/* abort written, or module unloading */
+	KHH_STOP_FLOOR,		/* one more would leave less than the floor free */
+	KHH_STOP_FULL,		/* the sample buffer is full */
 };
 
 struct khh_latency_stats {
@@ -76,8 +83,11 @@ struct khh_latency_stats {
 
 struct khh_run {
 	struct khh_run_cfg cfg;
+	gfp_t gfp;			/* what alloc_pages() is given */
 	struct khh_sample *samples;
+	u64 *sorted;			/* the statistics' scratch, allocated with samples */
 	unsigned long capacity;
+	unsigned long floor_pages;	/* the free-memory floor, when the run ended */
 	unsigned long nr;		/* samples written; smp_store_release */
 	unsigned long allocated;	/* successful samples not yet released */
 	unsigned long successes;
@@ -89,13 +99,15 @@ struct khh_run {
 	struct khh_latency_stats stats;
 };
 
+struct task_struct;
+
 struct khugehog {
-	struct mutex lock;	/* state, run, and the samples buffer */
+	struct mutex lock;	/* state, run, runner, and the samples buffer */
 	enum khh_state state;
 	struct khh_run run;
 	unsigned long runs_done;
 	atomic_t abort;
-	struct work_struct work;
+	struct task_struct *runner;	/* the last run's kthread, referenced */
 };
 
 extern struct khugehog khh;
@@ -115,11 +127,18 @@ int khh_run_start(const struct khh_run_cfg *cfg);
 int khh_run_release(void);
 void khh_run_abort(void);
 void khh_run_exit(void);
-u64 khh_timer_overhead_ns(void);
 unsigned long khh_max_count(unsigned int order);
+unsigned long khh_max_samples(void);
 int khh_run_cfg_check(const struct khh_run_cfg *cfg, bool verbose);
+gfp_t khh_run_gfp(const struct khh_run_cfg *cfg);
 
-struct dentry *khh_debugfs_init(void);
+/* free_memory.c */
+unsigned long khh_free_pages(void);
+unsigned long khh_free_floor_pages(unsigned int order);
+bool khh_below_free_floor(unsigned int order);
+void khh_drain_pcp(int nid);
+
+void khh_debugfs_init(void);
 void khh_debugfs_exit(void);
 
 /* COMPACTION_HPAGE_ORDER: the order kcompactd scores nodes at. */
@@ -129,9 +148,16 @@ void khh_extfrag_debugfs_init(struct dentry *dir);
 struct zone;
 void khh_zone_nr_free(struct zone *zone, u64 *nr_free);
 unsigned int khh_node_frag(int nid, u64 *free_blocks);
-unsigned int khh_node_score(int nid);
+u64 khh_node_free_blocks(int nid, unsigned int order);
 
-int khh_compactor_init(struct dentry *dir);
+/* pageblock.c */
+struct page;
+bool khh_pfn_usable(struct zone *zone, unsigned long pfn, struct page **pagep);
+bool khh_pageblock_movable(unsigned long pfn);
+void khh_pageblock_debugfs_init(struct dentry *dir);
+
+int khh_compactor_init(void);
+void khh_compactor_debugfs_init(struct dentry *dir);
 void khh_compactor_exit(void);
 
 int khh_pin(unsigned int share, u64 seed);

@@ -8,7 +8,7 @@
  * alloc_pages() call.  It holds the pages until "release" is written or
  * the module is unloaded.  The parameters
  * below are the defaults of every run; "start order=N gfp=NAME count=N
- * max_failures=N" overrides them for one run.
+ * max_failures=N samples=N" overrides them for one run.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -58,6 +58,16 @@ module_param(max_failures, uint, 0444);
 MODULE_PARM_DESC(max_failures,
 		 "Failed allocations in a row that end a run, 1 to 1024 (default: 1, stop at the first failure)");
 
+/*
+ * The sample buffer: one sample per attempt.  0 sizes it for the run:
+ * every free page of the run's order times max_failures, at most 1/64 of
+ * RAM.  A run that fills it ends with stop_reason buffer_full.
+ */
+static unsigned long samples;
+module_param(samples, ulong, 0444);
+MODULE_PARM_DESC(samples,
+		 "Sample buffer of a run, in attempts; 0 (default): every free page of the order, times max_failures, at most 1/64 of RAM");
+
 static int __init khugehog_init(void)
 {
 	int ret;
@@ -71,19 +81,17 @@ static int __init khugehog_init(void)
 	khh_default_cfg.order = order;
 	khh_default_cfg.count = count;
 	khh_default_cfg.max_failures = max_failures;
+	khh_default_cfg.samples = samples;
 	if (khh_run_cfg_check(&khh_default_cfg, true))
 		return -EINVAL;
 
 	khh_run_init();
-	ret = khh_compactor_init(khh_debugfs_init());
+	ret = khh_compactor_init();
 	if (ret)
-		goto err_debugfs;
+		return ret;
+	/* Last: from here on, runs and pins can be started. */
+	khh_debugfs_init();
 	return 0;
-
-err_debugfs:
-	khh_debugfs_exit();
-	khh_run_exit();
-	return ret;
 }
 
 static void __exit khugehog_exit(void)

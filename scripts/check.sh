@@ -57,6 +57,11 @@ run_suite() {
 		"$top/scripts/vm-run.sh" -q --kernel "${s#vm-}" --out "$out/tests" \
 			--timeout 900 tests || rc=1
 		guest_ktap "$out/tests"
+		# Where the OOM killer was seen to panic a guest: low orders in
+		# 1 GiB, the module's floor the only thing between them.
+		"$top/scripts/vm-run.sh" -q --kernel "${s#vm-}" --mem 1G --out "$out/small" \
+			--timeout 600 tests low_orders_no_oom || rc=1
+		guest_ktap "$out/small"
 		return $rc
 		;;
 	*)

@@ -2,7 +2,8 @@
 #
 # KTAP for the POSIX sh test suites (vm-tests.sh in the guest,
 # experiment-checks.sh anywhere).  Source it, define t_<name> functions
-# that return non-zero on failure and explain themselves with diag, then:
+# that return non-zero on failure and explain themselves with diag (or
+# end with "skip REASON; return" when they cannot run here), then:
 #   ktap_run TITLE PREFIX "name name ..."
 # A suite may redefine ktap_out (where lines go) and define
 # ktap_before_test and ktap_after_test (run around every test).
@@ -15,6 +16,13 @@ ktap_out() {
 
 diag() {
 	echo "$*" >>"$ktap_diag_file"
+}
+
+# skip REASON: the test cannot run here, and says why; "return" after it.
+ktap_skip_status=4
+skip() {
+	ktap_skip_reason=$*
+	return $ktap_skip_status
 }
 
 # summary_val KEY FILE: the value of a khugehog summary/status line
@@ -32,12 +40,19 @@ ktap_run() {
 	ktap_out "1..$(echo $3 | wc -w)"
 	ktap_nr=0
 	ktap_failed=0
+	ktap_skipped=0
 	for ktap_t in $3; do
 		ktap_nr=$((ktap_nr + 1))
 		: >"$ktap_diag_file"
 		command -v ktap_before_test >/dev/null && ktap_before_test
-		if "t_$ktap_t"; then
+		ktap_skip_reason=
+		"t_$ktap_t"
+		ktap_rc=$?
+		if [ "$ktap_rc" = 0 ]; then
 			ktap_out "ok $ktap_nr $ktap_prefix: $ktap_t"
+		elif [ "$ktap_rc" = "$ktap_skip_status" ] && [ -n "$ktap_skip_reason" ]; then
+			ktap_skipped=$((ktap_skipped + 1))
+			ktap_out "ok $ktap_nr $ktap_prefix: $ktap_t # SKIP $ktap_skip_reason"
 		else
 			ktap_failed=$((ktap_failed + 1))
 			ktap_out "not ok $ktap_nr $ktap_prefix: $ktap_t"
@@ -47,7 +62,7 @@ ktap_run() {
 		done <"$ktap_diag_file"
 		command -v ktap_after_test >/dev/null && ktap_after_test
 	done
-	ktap_out "# $ktap_prefix: $((ktap_nr - ktap_failed)) passed, $ktap_failed failed"
+	ktap_out "# $ktap_prefix: $((ktap_nr - ktap_failed - ktap_skipped)) passed, $ktap_failed failed, $ktap_skipped skipped"
 	rm -f "$ktap_diag_file"
 	[ "$ktap_failed" = 0 ]
 }

@@ -286,12 +286,13 @@ chmod +x "$root/init"
 
 # TCG keeps the vCPUs' TSCs in step, but the kernel's sync check fails and
 # falls back to HPET, whose emulated reads cost ~230 ns each: trust the TSC.
-# A kernel that locks up or stalls panics, so the run ends at once with
-# the stacks of every CPU on the console, not at the timeout: soft lockup,
-# RCU stall, a task blocked for 120 s.  loglevel=5 shows those stacks,
+# A kernel that locks up, stalls or oopses panics, so the run ends at once
+# with the stacks on the console, not at the timeout: soft lockup, RCU
+# stall, a task blocked for 120 s, an oops (which otherwise kills only
+# the task and can leave the guest hung).  loglevel=5 shows those stacks,
 # which are printed at the default level that quiet hides.
 cmdline="console=ttyS0 panic=-1 quiet loglevel=5 tsc=reliable init_on_alloc=$init_on_alloc"
-cmdline+=" softlockup_panic=1 softlockup_all_cpu_backtrace=1 hung_task_panic=1"
+cmdline+=" oops=panic softlockup_panic=1 softlockup_all_cpu_backtrace=1 hung_task_panic=1"
 cmdline+=" sysctl.kernel.panic_on_rcu_stall=1 khugehog.guest=1 $extra_cmdline"
 
 # qemu ACCEL LOG TAR SECONDS INITRD [QEMU ARGS...]

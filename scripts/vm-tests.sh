@@ -21,10 +21,14 @@ grep -qw khugehog.guest=1 /proc/cmdline || {
 # scripts/experiment-checks.sh); these are the module's own tests.
 tests="module_load_unload debugfs_files_readable control_rejects_malformed
 params_out_of_range_fail_insmod release_returns_memory load_unload_cycles
-busy_while_running_and_unload_mid_run frag_punch_leaves_quarter extfrag_files_match_kernel
-alloc_latency_tracepoint compactor_params_rejected compactor_strategies_reach_target
-compact_block_tracepoint compactor_enable_disable_cycles
-compactor_load_unload_cycles pin_unpin dmesg_clean"
+busy_while_running_and_unload_mid_run low_orders_no_oom run_stops_when_buffer_full
+frag_punch_leaves_quarter extfrag_files_match_kernel fragmentation_score_adds_up
+pageblock_types_match_kernel alloc_latency_tracepoint compactor_params_rejected
+compactor_wmarks_any_order compactor_strategies_reach_target compact_block_tracepoint
+compactor_enable_disable_cycles compactor_load_unload_cycles
+compactor_ignores_userspace_kill compactor_frees_block_with_held_page
+compactor_node_pass_lets_system_freeze pin_unpin pageblock_types_kept
+offline_memory_untouched dmesg_clean"
 
 # Arguments: run only these tests (names as above).
 [ $# -gt 0 ] && tests="$*"
@@ -51,6 +55,28 @@ back_within_pct() {
 
 status_is() {
 	grep -qx "state $1" "$khh/status"
+}
+
+# dmesg_mark: remember where dmesg ends; dmesg_new: the lines after it
+dmesg_mark() {
+	dmesg_at=$(dmesg | wc -l)
+}
+
+dmesg_new() {
+	dmesg | tail -n +$((dmesg_at + 1))
+}
+
+# The OOM killer's lines, and a panic's
+oom_lines='Out of memory|invoked oom-killer|oom-kill:|Kernel panic'
+
+# kthread_pid NAME: the pid of the kernel thread called NAME, if any
+kthread_pid() {
+	grep -lx "$1" /proc/[0-9]*/comm 2>/dev/null | sed -n '1s|^/proc/\([0-9]*\)/comm$|\1|p' | grep .
+}
+
+# cpu_ticks PID: user + system time of PID, in clock ticks
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
 wait_done() {
@@ -96,6 +122,9 @@ t_debugfs_files_readable() {
 		[ -s /tmp/f ] || { diag "$f is empty"; rc=1; }
 	done
 	[ "$(wc -l <"$khh/latencies")" = 4 ] || { diag "latencies: $(wc -l <"$khh/latencies") lines, expected 4"; rc=1; }
+	# Physical frame numbers are for root only, as in /proc/PID/pagemap.
+	mode=$(stat -c %a "$khh/latencies")
+	[ "$mode" = 400 ] || { diag "latencies has mode $mode, expected 400"; rc=1; }
 	grep -q '^start ' "$khh/control" || { diag "control does not describe its commands"; rc=1; }
 	unload || rc=1
 	return $rc
@@ -107,7 +136,7 @@ t_control_rejects_malformed() {
 	for w in bogus "start order=99" "start order=-1" "start gfp=nope" "start count=abc" \
 		"start count=-1" "start order=" "start foo=1" "start order" "release now" \
 		"abort 1" "start count=99999999999999" "start max_failures=0" \
-		"start max_failures=1025" \
+		"start max_failures=1025" "start samples=-1" "start samples=99999999999999" \
 		"start $(printf '%0200d' 0)"; do
 		write_expect "Invalid argument" "$w" || rc=1
 	done
@@ -120,7 +149,7 @@ t_control_rejects_malformed() {
 t_params_out_of_range_fail_insmod() {
 	rc=0
 	for p in order=11 order=4096 gfp=bogus count=99999999999 order=abc \
-		max_failures=0 max_failures=5000 compactor_strategy=bogus \
+		max_failures=0 max_failures=5000 samples=99999999999999 compactor_strategy=bogus \
 		compactor_interval_ms=1 compactor_wmark_low=50 compactor_order=0 \
 		compactor_pass_blocks=0 compactor_enabled=maybe; do
 		before=$(dmesg | wc -l)
@@ -205,6 +234,8 @@ t_busy_while_running_and_unload_mid_run() {
 	if status_is running; then
 		write_expect "Device or resource busy" start || rc=1
 		write_expect "Device or resource busy" release || rc=1
+		# The run is a kthread of its own, not a workqueue worker.
+		kthread_pid khugehog_run >/dev/null || { diag "no khugehog_run thread during a run"; rc=1; }
 		status_is running ||
 			{ diag "the run ended before the test was over: inconclusive"; rc=1; }
 	else
@@ -233,6 +264,70 @@ t_busy_while_running_and_unload_mid_run() {
 	wait $fpid
 	free1=$(memfree)
 	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after unloading mid-run"; rc=1; }
+	return $rc
+}
+
+# At orders up to PAGE_ALLOC_COSTLY_ORDER a reclaiming allocation does not
+# fail: it ends in the OOM killer, which cannot free what the run holds
+# (a panic once nothing killable is left).  Every preset at orders 0-3
+# ends by the free-memory floor or by failing, never by the OOM killer,
+# and leaves at least the floor free (one allocation and the kernel's own
+# use aside).
+t_low_orders_no_oom() {
+	load || return 1
+	rc=0
+	for g in kernel transhuge_light transhuge_retry; do
+		for o in 0 1 2 3; do
+			dmesg_mark
+			echo "start order=$o gfp=$g" >"$khh/control" || { diag "$g order $o: start refused"; rc=1; continue; }
+			wait_done 1800 || { diag "$g order $o: still running after 180 s"; rc=1; }
+			stop=$(summary_val stop_reason "$khh/summary")
+			after=$(summary_val free_kib_after "$khh/summary")
+			floor=$(summary_val free_floor_kib "$khh/summary")
+			diag "$g order $o: $(summary_val allocated "$khh/summary") pages in $(($(summary_val duration_ns "$khh/summary") / 1000000)) ms, stop_reason $stop, free after $after kB, floor $floor kB, gfp_flags $(summary_val gfp_flags "$khh/summary")"
+			case $stop in
+			memory_floor|failure) ;;
+			*) diag "$g order $o: stop_reason $stop"; rc=1 ;;
+			esac
+			[ "$after" -ge $((floor - (8 << o) - 1024)) ] ||
+				{ diag "$g order $o: $after kB left free, below the floor $floor kB"; rc=1; }
+			if dmesg_new | grep -E "$oom_lines" >/tmp/oom; then
+				diag "$g order $o: the OOM killer ran:"
+				head -n 5 /tmp/oom | while IFS= read -r l; do diag "  $l"; done
+				rc=1
+			fi
+			echo release >"$khh/control" || rc=1
+		done
+	done
+	unload || rc=1
+	return $rc
+}
+
+# A run that fills its sample buffer says so; the buffer a run gets by
+# default has room for every free page of its order after max_failures - 1
+# failures each.
+t_run_stops_when_buffer_full() {
+	load || return 1
+	rc=0
+	echo "start samples=8" >"$khh/control" && wait_done || rc=1
+	for kv in "stop_reason buffer_full" "attempts 8" "allocated 8" "held 8" "samples_capacity 8"; do
+		grep -qx "$kv" "$khh/summary" || { diag "samples=8 run: no '$kv' in the summary"; rc=1; }
+	done
+	echo release >"$khh/control" || rc=1
+	echo "start count=4 max_failures=16" >"$khh/control" && wait_done || rc=1
+	grep -qx "stop_reason count" "$khh/summary" || { diag "count=4 run: $(grep stop_reason "$khh/summary")"; rc=1; }
+	grep -qx "samples_capacity 4" "$khh/summary" || { diag "count=4 run: $(grep samples_capacity "$khh/summary")"; rc=1; }
+	echo release >"$khh/control" || rc=1
+	echo "start max_failures=16" >"$khh/control" && wait_done || rc=1
+	cap=$(summary_val samples_capacity "$khh/summary")
+	free=$(summary_val free_kib_before "$khh/summary")
+	floor=$(summary_val free_floor_kib "$khh/summary")
+	want=$(( ((free - floor) / 2048 + 1) * 16 ))
+	diag "default run, max_failures=16: capacity $cap samples for $free kB free, floor $floor kB; stop_reason $(summary_val stop_reason "$khh/summary") after $(summary_val attempts "$khh/summary") attempts"
+	[ "$cap" -ge "$want" ] || { diag "capacity $cap, below $want"; rc=1; }
+	grep -qx "stop_reason buffer_full" "$khh/summary" && { diag "the default run filled its buffer"; rc=1; }
+	echo release >"$khh/control" || rc=1
+	unload || rc=1
 	return $rc
 }
 
@@ -274,12 +369,12 @@ kernel_node_score() {
 		}' /proc/zoneinfo "$1"
 }
 
-# The article's pattern (frag's default): after punching, at least 90%
-# of the 2M physical regions frag had filled hold at most 1/4 of their
-# pages, plus a slack of 16.
+# The article's stride pattern: after punching, at least 90% of the 2M
+# physical regions frag had filled hold at most 1/4 of their pages, plus a
+# slack of 16.  (experiment-checks.sh checks frag's default, random.)
 t_frag_punch_leaves_quarter() {
 	rm -f /tmp/pm-*.txt
-	start_frag -d /tmp/pm || return 1
+	start_frag -p stride -d /tmp/pm || return 1
 	kill -TERM $fpid
 	wait $fpid
 	[ -s /tmp/pm-0.txt ] && [ -s /tmp/pm-1.txt ] || { diag "no pagemap dumps: $(cat /tmp/frag.log)"; return 1; }
@@ -318,6 +413,62 @@ t_extfrag_files_match_kernel() {
 	unload || rc=1
 	kill -TERM $fpid
 	wait $fpid
+	return $rc
+}
+
+# The node score line is the sum of the weighted zone lines below it: one
+# reading of the free lists, even while frag changes them.
+t_fragmentation_score_adds_up() {
+	load || return 1
+	rc=0
+	rm -f /tmp/frag.log
+	"$frag" -q >/tmp/frag.log 2>&1 &
+	fpid=$!
+	n=0 bad=0
+	until grep -qs '^frag: ready' /tmp/frag.log || [ $n -ge 3000 ]; do
+		kill -0 $fpid 2>/dev/null || { diag "frag died: $(cat /tmp/frag.log)"; rc=1; break; }
+		awk '$3 == "score" { node = $4 } $5 == "score" { sum += $8 }
+			END { exit node != sum }' "$khh/fragmentation_score" || {
+			bad=$((bad + 1))
+			[ $bad -le 3 ] && diag "$(tr '\n' ';' <"$khh/fragmentation_score")"
+		}
+		n=$((n + 1))
+	done
+	diag "$n reads while frag filled and punched, $bad with a node score that is not the sum of its zones'"
+	[ $bad = 0 ] || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	unload || rc=1
+	return $rc
+}
+
+# The block counts of /proc/pagetypeinfo ("Number of blocks type"), one
+# line per zone.
+kernel_block_counts() {
+	awk '/^Number of blocks type/ { on = 1; next } on && /^Node/ { print; next } { on = 0 }' /proc/pagetypeinfo
+}
+
+# The module reads a pageblock's migratetype itself (the kernel's reader
+# is not exported): its counts are the kernel's.
+t_pageblock_types_match_kernel() {
+	load || return 1
+	rc=0
+	tries=0
+	while [ $tries -lt 20 ]; do
+		kernel_block_counts >/tmp/k1
+		cat "$khh/pageblock_types" >/tmp/m
+		kernel_block_counts >/tmp/k2
+		cmp -s /tmp/k1 /tmp/k2 && break
+		tries=$((tries + 1))
+	done
+	if ! cmp -s /tmp/k1 /tmp/m; then
+		diag "pageblock_types differs from /proc/pagetypeinfo:"
+		diff /tmp/k1 /tmp/m | while IFS= read -r l; do diag "  $l"; done
+		rc=1
+	fi
+	[ -s /tmp/m ] || { diag "pageblock_types is empty"; rc=1; }
+	diag "$(tr -s ' ' <"$khh/pageblock_types" | tr '\n' ';')"
+	unload || rc=1
 	return $rc
 }
 
@@ -564,6 +715,138 @@ t_compactor_load_unload_cycles() {
 	return $rc
 }
 
+# The watermarks can be given to insmod in either order; a pair the wrong
+# way round is refused at insmod, and at run time each is checked against
+# the other.
+t_compactor_wmarks_any_order() {
+	rc=0
+	for args in "compactor_wmark_low=30 compactor_wmark_high=50" \
+		"compactor_wmark_high=50 compactor_wmark_low=30"; do
+		# shellcheck disable=SC2086 # two parameters
+		load $args || { diag "insmod $args failed"; rc=1; continue; }
+		got="$(cat "$par/compactor_wmark_low") $(cat "$par/compactor_wmark_high")"
+		[ "$got" = "30 50" ] || { diag "insmod $args: low high = $got"; rc=1; }
+		unload || rc=1
+	done
+	dmesg_mark
+	if insmod "$module" compactor_wmark_low=50 compactor_wmark_high=30 2>/tmp/ierr; then
+		diag "insmod compactor_wmark_low=50 compactor_wmark_high=30 succeeded"
+		unload
+		rc=1
+	fi
+	dmesg_new | grep khugehog | sed 's/^\[[^]]*\] //' | sort -u >/tmp/msgs
+	[ "$(wc -l </tmp/msgs)" = 1 ] || { diag "low=50 high=30: not one distinct dmesg line"; rc=1; }
+	while IFS= read -r l; do diag "  $l"; done </tmp/msgs
+	load || return 1
+	param_expect_einval compactor_wmark_low 20 || rc=1
+	echo 60 >"$par/compactor_wmark_high" && echo 40 >"$par/compactor_wmark_low" ||
+		{ diag "high=60 then low=40 refused"; rc=1; }
+	param_expect_einval compactor_wmark_high 40 || rc=1
+	unload || rc=1
+	return $rc
+}
+
+# A userspace kill -9 of the kthread is not for it: it neither spins (a
+# pending signal would end every sleep at once) nor stops compacting (it
+# would end every pass at once).
+t_compactor_ignores_userspace_kill() {
+	rc=0
+	start_frag -p random -S 7 || return 1
+	# Enabled, with no node above the high watermark: it sleeps.
+	load compactor_wmark_high=100 compactor_wmark_low=99 compactor_interval_ms=100 ||
+		{ kill $fpid; return 1; }
+	echo Y >"$par/compactor_enabled" || rc=1
+	pid=$(kthread_pid khugehog_compactd) || { diag "no khugehog_compactd thread"; rc=1; }
+	if [ -n "$pid" ]; then
+		kill -9 "$pid" 2>>"$ktap_diag_file"
+		sleep 0.5
+		t0=$(cpu_ticks "$pid")
+		sleep 2
+		t1=$(cpu_ticks "$pid")
+		diag "after kill -9: $((t1 - t0)) ticks of CPU in 2 s, $(awk '{ print "state " $3 }' "/proc/$pid/stat")"
+		[ $((t1 - t0)) -le 20 ] || { diag "the compactor spins after a kill -9"; rc=1; }
+	fi
+	# It still compacts, down to the new low watermark.
+	echo 5 >"$par/compactor_wmark_low" && echo 20 >"$par/compactor_wmark_high" || rc=1
+	poll 90 cstat_le node0_score 5 ||
+		{ diag "after kill -9: score $(cstat node0_score), not down to 5 in 90 s; blocks_emptied $(cstat blocks_emptied), blocks_failed $(cstat blocks_failed)"; rc=1; }
+	[ "$(cstat blocks_emptied)" -gt 0 ] || { diag "no block emptied after kill -9"; rc=1; }
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	echo N >"$par/compactor_enabled" || rc=1
+	ms=$(ms_since "$t0")
+	diag "then: score $(cstat node0_score) after $(cstat passes) passes, $(cstat blocks_emptied) blocks emptied; disabled in $ms ms"
+	[ "$ms" -lt 1000 ] || { diag "disable took $ms ms"; rc=1; }
+	unload || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	return $rc
+}
+
+# An emptied block with a page that another CPU holds a reference on goes
+# back page by page, the last put freeing the held one: no bad page, no
+# page lost.  compactor_hold_tail_ref has the compactor hold that reference
+# on every block it frees.
+t_compactor_frees_block_with_held_page() {
+	rc=0
+	free0=$(memfree)
+	start_frag -p random -S 7 || return 1
+	load compactor_pass_blocks=8 compactor_interval_ms=100 || { kill $fpid; return 1; }
+	echo Y >"$khh/compactor_hold_tail_ref" || rc=1
+	dmesg_mark
+	echo Y >"$par/compactor_enabled" || rc=1
+	poll 60 cstat_ge blocks_emptied 16 || diag "fewer than 16 blocks emptied in 60 s"
+	echo N >"$par/compactor_enabled" || rc=1
+	emptied=$(cstat blocks_emptied)
+	piecewise=$(cstat blocks_freed_piecewise)
+	diag "$emptied blocks emptied, $piecewise given back page by page"
+	[ "$emptied" -gt 0 ] && [ "$piecewise" = "$emptied" ] || rc=1
+	if dmesg_new | grep -E 'Bad page|BUG:|WARNING:|still in use' >/tmp/bad; then
+		diag "dmesg:"
+		head -n 8 /tmp/bad | while IFS= read -r l; do diag "  $l"; done
+		rc=1
+	fi
+	unload || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	free1=$(memfree)
+	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after"; rc=1; }
+	return $rc
+}
+
+# A node compaction can outlast the freezer's timeout: before the system
+# sleeps, the pass is cut short and the kthread freezes.  Suspend to idle
+# with pm_test=freezer freezes every task, waits 5 s and thaws them.
+t_compactor_node_pass_lets_system_freeze() {
+	pm=/sys/power
+	[ -w "$pm/pm_test" ] && grep -qw freeze "$pm/state" ||
+		{ skip "no /sys/power/pm_test or no suspend to idle in this kernel"; return; }
+	rc=0
+	start_frag -p random -S 7 || return 1
+	load compactor_strategy=node compactor_wmark_low=0 compactor_wmark_high=1 || { kill $fpid; return 1; }
+	timeout0=$(cat "$pm/pm_freeze_timeout")
+	echo freezer >"$pm/pm_test" || rc=1
+	echo 200 >"$pm/pm_freeze_timeout" || rc=1
+	echo Y >"$par/compactor_enabled" || rc=1
+	poll 10 grep -qx "state compacting" "$khh/compactor_status" || diag "the compactor did not start a pass"
+	sleep 0.2
+	dmesg_mark
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	timed-write "$pm/state" freeze >/dev/null 2>/tmp/werr || { diag "suspend to idle: $(cat /tmp/werr)"; rc=1; }
+	ms=$(ms_since "$t0")
+	echo none >"$pm/pm_test"
+	echo "$timeout0" >"$pm/pm_freeze_timeout"
+	diag "suspend to idle (pm_test=freezer, 5 s) took $ms ms; compactor passes $(cstat passes), state $(cstat state)"
+	if dmesg_new | grep -iE 'freezing.*(fail|abort)|refusing to freeze|not stopped' >/tmp/bad; then
+		head -n 6 /tmp/bad | while IFS= read -r l; do diag "  $l"; done
+		rc=1
+	fi
+	echo N >"$par/compactor_enabled" || rc=1
+	unload || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	return $rc
+}
+
 # Pins land in the share of pageblocks asked for, and all come back.
 t_pin_unpin() {
 	load || return 1
@@ -603,6 +886,116 @@ t_pin_unpin() {
 
 	echo "pin share=10" >"$khh/control" || rc=1
 	unload || rc=1
+	return $rc
+}
+
+# types_kept WHAT BEFORE AFTER: per pageblock type other than MOVABLE,
+# the blocks it lost between BEFORE and AFTER (counts of /proc/pagetypeinfo)
+# are no more than the allocator itself gave to movable allocations (the
+# mm_page_alloc_extfrag events with change_ownership=1 in the trace).
+types_kept() {
+	grep -o 'alloc_migratetype=1 fallback_migratetype=[0-9]* .*change_ownership=1' \
+		/sys/kernel/tracing/trace | sed 's/.*fallback_migratetype=\([0-9]*\) .*/\1/' >/tmp/steals
+	awk -v what="$1" '
+		FILENAME == "/tmp/steals" { stolen[$1]++; next }
+		FNR == 1 { f++ }
+		{ zone = $4; for (i = 5; i <= NF; i++) n[f, zone, i - 5] = $i; zones[zone] = 1; nt = NF - 4 }
+		END {
+			ok = 1
+			for (t = 0; t < nt; t++) {
+				if (t == 1)
+					continue
+				lost = 0
+				for (z in zones)
+					if (n[1, z, t] > n[2, z, t])
+						lost += n[1, z, t] - n[2, z, t]
+				if (lost > stolen[t] + 0) {
+					printf "%s: %d blocks of type %d lost, the allocator took %d\n", what, lost, t, stolen[t] + 0
+					ok = 0
+				}
+			}
+			exit !ok
+		}' /tmp/steals "$2" "$3" >>"$ktap_diag_file"
+	st=$?
+	diag "$1: blocks per type (Unmovable Movable Reclaimable ...) before: $(tr -s ' ' <"$2" | tr '\n' ';') after: $(tr -s ' ' <"$3" | tr '\n' ';') allocator steals for movable: $(wc -l </tmp/steals)"
+	return $st
+}
+
+# Pins and the targeted compactor only use MOVABLE pageblocks: on any
+# other, alloc_contig_range() would relabel the block MOVABLE.
+t_pageblock_types_kept() {
+	rc=0
+	tr=/sys/kernel/tracing
+	ev=$tr/events/kmem/mm_page_alloc_extfrag
+	load || return 1
+	: >"$tr/trace"
+	echo 1 >"$ev/enable"
+	kernel_block_counts >/tmp/pt0
+	echo "pin share=100 seed=1" >"$khh/control" || rc=1
+	n=$(summary_val pinned "$khh/status")
+	echo unpin >"$khh/control" || rc=1
+	kernel_block_counts >/tmp/pt1
+	echo 0 >"$ev/enable"
+	types_kept "pin share=100 ($n pins), unpin" /tmp/pt0 /tmp/pt1 || rc=1
+	unload || rc=1
+
+	start_frag -p random -S 7 || return 1
+	load || { kill $fpid; return 1; }
+	: >"$tr/trace"
+	echo 1 >"$ev/enable"
+	kernel_block_counts >/tmp/pt0
+	echo Y >"$par/compactor_enabled" || rc=1
+	poll 90 target_reached || { diag "targeted: target not reached in 90 s"; rc=1; }
+	echo N >"$par/compactor_enabled" || rc=1
+	kernel_block_counts >/tmp/pt1
+	echo 0 >"$ev/enable"
+	types_kept "targeted session ($(cstat blocks_emptied) blocks emptied)" /tmp/pt0 /tmp/pt1 || rc=1
+	unload || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	return $rc
+}
+
+# A memory block taken offline: its struct pages are not read (pfn_valid()
+# is still true there), its pageblocks are not counted, and it can come
+# back online afterwards.  The module reads nothing there on a kernel
+# whose offline memmap is poisoned (DEBUG_VM), and here it must at least
+# run cleanly around the hole.
+t_offline_memory_untouched() {
+	mem=/sys/devices/system/memory
+	[ -d "$mem" ] || { skip "no memory hotplug in this kernel"; return; }
+	blk=
+	for n in $(ls "$mem" | sed -n 's/^memory\([0-9]*\)$/\1/p' | sort -rn); do
+		[ "$n" = 0 ] && continue
+		[ "$(cat "$mem/memory$n/online")" = 1 ] || continue
+		if echo 0 >"$mem/memory$n/online" 2>/dev/null; then
+			blk=$mem/memory$n
+			break
+		fi
+	done
+	[ -n "$blk" ] || { skip "no memory block would go offline"; return; }
+	rc=0
+	dmesg_mark
+	load || { echo 1 >"$blk/online"; return 1; }
+	kernel_block_counts >/tmp/k1
+	cat "$khh/pageblock_types" >/tmp/m
+	cmp -s /tmp/k1 /tmp/m || { diag "with ${blk##*/} offline, pageblock_types differs from /proc/pagetypeinfo"; rc=1; }
+	echo "pin share=100 seed=2" >"$khh/control" || rc=1
+	n=$(summary_val pinned "$khh/status")
+	echo unpin >"$khh/control" || rc=1
+	start_frag -p random -S 7 || { unload; echo 1 >"$blk/online"; return 1; }
+	echo Y >"$par/compactor_enabled" || rc=1
+	poll 90 target_reached || { diag "targeted: target not reached in 90 s"; rc=1; }
+	echo N >"$par/compactor_enabled" || rc=1
+	diag "${blk##*/} offline: $n pins, targeted emptied $(cstat blocks_emptied) blocks"
+	unload || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	echo 1 >"$blk/online" || { diag "${blk##*/} would not come back online"; rc=1; }
+	if dmesg_new | grep -E "$ktap_bad_dmesg|Bad page" >/tmp/bad; then
+		head -n 8 /tmp/bad | while IFS= read -r l; do diag "  $l"; done
+		rc=1
+	fi
 	return $rc
 }
 

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * How much memory is free, how much the module must leave free, and
+ * putting the per-CPU lists' pages back where everyone sees them.
+ */
+#include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/nodemask.h>
+#include <linux/percpu.h>
+#include <linux/vmstat.h>
+
+#include "khugehog.h"
+
+/*
+ * Free pages, as the scripts count them from /proc: the buddy lists
+ * (NR_FREE_PAGES with the CPUs' unfolded deltas) and the per-CPU lists,
+ * which NR_FREE_PAGES leaves out.  Freed order-9 pages can sit on the
+ * per-CPU lists (6.1+), and a burst of frees grows them (6.7+).
+ */
+unsigned long khh_free_pages(void)
+{
+	unsigned long free = 0;
+	struct zone *zone;
+	int nid, z, cpu;
+
+	for_each_online_node(nid) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			zone = &NODE_DATA(nid)->node_zones[z];
+			if (!populated_zone(zone))
+				continue;
+			free += zone_page_state_snapshot(zone, NR_FREE_PAGES);
+			for_each_online_cpu(cpu)
+				free += READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset,
+							      cpu)->count);
+		}
+	}
+	return free;
+}
+
+/*
+ * The free pages the module leaves: every zone's high watermark (boost
+ * included) plus its largest lowmem reserve, at most the zone itself;
+ * and one allocation of @order.  Read anew at each call, as a boost can
+ * raise the watermarks at any time.
+ *
+ * What the module holds belongs to the kernel: no OOM kill frees it.
+ * Taking memory down to the min watermark would leave every other task
+ * to reclaim, then to the OOM killer, and once it has killed every
+ * process it may, to "System is deadlocked on memory".  Above the high
+ * watermark, kswapd has nothing to do and nobody else's allocation
+ * reclaims.
+ */
+unsigned long khh_free_floor_pages(unsigned int order)
+{
+	unsigned long floor = 1UL << order, reserve;
+	struct zone *zone;
+	int nid, z, i;
+
+	for_each_online_node(nid) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			zone = &NODE_DATA(nid)->node_zones[z];
+			if (!populated_zone(zone))
+				continue;
+			reserve = 0;
+			for (i = 0; i < MAX_NR_ZONES; i++)
+				reserve = max_t(unsigned long, reserve,
+						READ_ONCE(zone->lowmem_reserve[i]));
+			floor += min_t(unsigned long, zone_managed_pages(zone),
+				       high_wmark_pages(zone) + reserve);
+		}
+	}
+	return floor;
+}
+
+/*
+ * One more allocation of @order would take free memory below the floor.
+ * Counted as the watermarks count it: the buddy lists only.  A page on
+ * another CPU's list is of no use to an allocation here until a drain.
+ */
+bool khh_below_free_floor(unsigned int order)
+{
+	return global_zone_page_state(NR_FREE_PAGES) <
+	       khh_free_floor_pages(order);
+}
+
+/*
+ * Put the free pages of the per-CPU lists back in the buddy lists of the
+ * zone the node's movable pages come from, where every CPU and compaction
+ * see them.  Freed pages go to the freeing CPU's list, whose high mark
+ * grows under a burst of frees (6.7+) and shrinks only from the vmstat
+ * worker, which does not run on an idle CPU.  drain_all_pages() is not
+ * exported, but alloc_contig_range() calls it once its range is isolated:
+ * so one free movable page is taken that way, and given back.  Only from
+ * a MOVABLE pageblock (see pageblock.c); the allocator may have just
+ * stolen the page's block from another type.
+ */
+void khh_drain_pcp(int nid)
+{
+	struct page *page = alloc_pages_node(nid, KHH_GFP_FREE_PAGE, 0);
+	unsigned long pfn;
+	bool movable;
+
+	if (!page)
+		return;
+	pfn = page_to_pfn(page);
+	movable = khh_pageblock_movable(pfn);
+	__free_page(page);
+	if (movable && !khh_alloc_contig(pfn, pfn + 1))
+		free_contig_range(pfn, 1);
+}
