@@ -1041,17 +1041,8 @@ def floor_paragraphs(results):
 
 
 def frag_pattern(setup):
-    """frag's punch pattern from setup.txt's frag_args (frag's default: stride)."""
-    args = setup.get("frag_args", "").split()
-    pattern = "stride"
-    for i, a in enumerate(args):
-        if a in ("-p", "--pattern") and i + 1 < len(args):
-            pattern = args[i + 1]
-        elif a.startswith("--pattern="):
-            pattern = a.split("=", 1)[1]
-        elif a.startswith("-p") and len(a) > 2 and not a.startswith("--"):
-            pattern = a[2:]
-    return pattern
+    """frag's punch pattern, as frag announced it and the driver recorded it."""
+    return setup.get("frag_pattern", "unknown")
 
 
 def targeted_vs_manual_section(setup, results):

@@ -16,14 +16,19 @@ set -u
 
 [ $# -eq 1 ] && [ -d "$1" ] || { echo "usage: $0 RUN_DIR" >&2; exit 2; }
 run=$1
-kernel=$(sed -n 's/^kernel=//p' "$run/setup.txt" 2>/dev/null)
+
+# setup_val KEY: the run's setup.txt value (the last, if several)
+setup_val() {
+	sed -n "s/^$1=//p" "$run/setup.txt" 2>/dev/null | tail -n 1
+}
+
+kernel=$(setup_val kernel)
 [ -n "$kernel" ] || kernel=unknown-kernel
-frag_args=$(sed -n 's/^frag_args=//p' "$run/setup.txt" 2>/dev/null | tail -n 1)
 
 # The modes: those setup.txt's modes= lists that have a directory (listed
 # ones without are reported by latency_lines_match_summary), else every
 # directory with a summary.txt or latencies.txt.
-listed=$(sed -n 's/^modes=//p' "$run/setup.txt" 2>/dev/null | tail -n 1)
+listed=$(setup_val modes)
 modes=
 absent=
 if [ -n "$listed" ]; then
@@ -61,30 +66,16 @@ t_modes_found() {
 	return 1
 }
 
-# frag's -k and -p from setup.txt (frag's defaults: 128, stride)
-frag_opt() {
-	echo "$frag_args" | awk -v s="$1" -v l="$2" -v def="$3" '
-		{
-			v = def
-			for (i = 1; i <= NF; i++) {
-				if (($i == s || $i == l) && i < NF) v = $(i + 1)
-				else if (index($i, l "=") == 1) v = substr($i, length(l) + 2)
-				else if (index($i, s) == 1 && length($i) > 2 && substr($i, 1, 2) != "--") v = substr($i, 3)
-			}
-			print v
-		}
-		END { if (NR == 0) print def }'
-}
-
 # Of the 2M regions frag touched (stage 0), how many hold <= keep (1/4 by
 # default) + slack after punching.  The random pattern keeps a count
 # uniform in [0, 2 * keep] per chunk: its bound is 2 * keep + slack, and the
 # mean must be <= keep + slack.
 t_frag_punch_leaves_quarter() {
 	rc=0
-	keep=$(frag_opt -k --keep 128)
-	pattern=$(frag_opt -p --pattern stride)
-	case $keep in ''|*[!0-9]*) diag "cannot read -k from frag_args '$frag_args'"; return 1 ;; esac
+	# What frag punched, as it announced it.
+	keep=$(setup_val frag_keep)
+	pattern=$(setup_val frag_pattern)
+	case $keep in ''|*[!0-9]*) diag "setup.txt does not say what frag punched (frag_keep '$keep')"; return 1 ;; esac
 	for m in $modes; do
 		d=$run/$m
 		[ -s "$d/pagemap-0.txt" ] && [ -s "$d/pagemap-1.txt" ] || { diag "$m: no pagemap dumps"; rc=1; continue; }

@@ -477,6 +477,17 @@ record_setup() {
 	} >"$out/setup.txt"
 }
 
+# record_frag LOG: what frag punched (pattern, keep, seed), from its ready
+# line, into setup.txt: once, as every mode runs the same frag options.
+record_frag() {
+	grep -q '^frag_pattern=' "$out/setup.txt" && return 0
+	awk '/^frag: ready/ {
+		for (i = 3; i <= NF; i++)
+			if ($i ~ /^(pattern|keep|seed)=/)
+				print "frag_" $i
+	}' "$1" >>"$out/setup.txt"
+}
+
 # --- the compaction step of each mode; $d is the mode's directory, $t0
 # the uptime the compaction phase started at, $tl the score timeline.
 
@@ -664,6 +675,7 @@ run_mode() {
 	wait_line "$d/frag.log" '^frag: ready' "$phase_timeout"
 	snapshot "$d" punched
 	say "$mode: $(grep '^frag: ready' "$d/frag.log")"
+	record_frag "$d/frag.log"
 
 	# The compaction phase: the timeline starts here.
 	tl=$d/score-timeline.txt

@@ -454,9 +454,10 @@ int main(int argc, char **argv)
 	if (f.opts.dump_prefix)
 		dump_stage(&f, 1, false);
 
+	/* What was punched, so that nobody parses frag's options again. */
 	announce("frag: ready pid=%d filled_kib=%" PRIu64 " kept_kib=%" PRIu64
-		 " chunks=%zu", (int)getpid(), f.size >> 10,
-		 f.kept_pages * (FRAG_PAGE_SIZE >> 10),
-		 f.chunks);
+		 " chunks=%zu pattern=%s keep=%u seed=%" PRIu64, (int)getpid(),
+		 f.size >> 10, f.kept_pages * (FRAG_PAGE_SIZE >> 10), f.chunks,
+		 punch_pattern_name(f.opts.pattern), f.opts.keep, f.opts.seed);
 	hold(&f, &waitmask);
 }

@@ -24,10 +24,11 @@ const char frag_usage[] =
 "                        MemTotal\n"
 "  -k, --keep N          4K pages kept per 2M chunk, 0..512 (default 128:\n"
 "                        frees 3/4)\n"
-"  -p, --pattern NAME    which pages are kept: stride (default: spread\n"
-"                        evenly, 0,4,8... for --keep 128), head (the first\n"
-"                        N pages of each chunk) or random (a random count in\n"
-"                        [0, 2N] per chunk, N on average, at random places)\n"
+"  -p, --pattern NAME    which pages are kept: random (default: a random\n"
+"                        count in [0, 2N] per chunk, N on average, at random\n"
+"                        places), stride (spread evenly, 0,4,8... for\n"
+"                        --keep 128: the reference article's) or head (the\n"
+"                        first N pages of each chunk)\n"
 "  -S, --seed N          seed of --pattern random (default 1): the same seed,\n"
 "                        the same pattern\n"
 "  -d, --dump PREFIX     write mapped 4K pages per 2M physical region to\n"
@@ -277,7 +278,11 @@ static void set_defaults(struct frag_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->keep = FRAG_DEFAULT_KEEP;
-	o->pattern = PUNCH_STRIDE;
+	/*
+	 * Not the article's stride: compact_memory's free scanner can
+	 * stride over its kept pages and stop early (see README).
+	 */
+	o->pattern = PUNCH_RANDOM;
 	o->seed = 1;
 }
 

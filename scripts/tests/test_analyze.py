@@ -251,12 +251,12 @@ SCORE_TIMELINE = """# t_s node score free_blocks (t from the start of the compac
 """
 
 
-def build_proactive_run(root, frag_args="-p random -S 7"):
+def build_proactive_run(root, frag_pattern="random"):
     """ondemand, manual, proactive-kernel-20 and proactive-module-targeted,
     with the files the proactive modes write; modes= in no particular order."""
     run = Path(root) / "prun"
     write(run / "setup.txt", "kernel=6.12.0\ninit_on_alloc=0\nmem_total_kib=2000000\n"
-          f"frag_args={frag_args}\n"
+          f"frag_args=-S 7\nfrag_pattern={frag_pattern}\nfrag_keep=128\nfrag_seed=7\n"
           "modes=proactive-module-targeted proactive-kernel-20 manual ondemand\n")
     rows = [(i, 10_000 + i, 1, (1000 + i) << 9) for i in range(50)]
 

@@ -156,7 +156,8 @@ TEST(defaults)
 	EXPECT_FALSE(o.force);
 	EXPECT_FALSE(o.quiet);
 	EXPECT_EQ(128, o.keep);
-	EXPECT_EQ(PUNCH_STRIDE, o.pattern);
+	EXPECT_EQ(PUNCH_RANDOM, o.pattern);
+	EXPECT_EQ(1, o.seed);
 	EXPECT_EQ(NULL, o.dump_prefix);
 }
 
