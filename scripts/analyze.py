@@ -639,6 +639,7 @@ def mode_results(m):
         "mode": m["mode"],
         "order": m["order"],
         "attempts": m["attempts"],
+        "stop_reason": m["summary"].get("stop_reason"),
         "stats": stats,
         "failures": len(failed),
         "failed_rows": failed,
@@ -738,6 +739,7 @@ def build_summary(setup, results):
             "mode": r["mode"],
             "count": s["count"],
             "failures": r["failures"],
+            "stop_reason": r["stop_reason"],
             "free_kib_before": r["free_kib_before"],
             "pct_of_free": rnd(r["pct_of_free"]),
             "latency_us": {k: rnd(latency[k]) for k in JSON_LATENCY_KEYS},
@@ -817,6 +819,7 @@ def main_table(results):
                      [fmt_us(r["stats"]["percentiles"][label]) for r in results]))
     rows += [
         ("failures", [str(r["failures"]) for r in results]),
+        ("run ended by", [r["stop_reason"] or "n/a" for r in results]),
         ("hugepages obtained", [str(r["stats"]["count"]) for r in results]),
         ("obtained (GiB)", [f"{r['obtained_kib'] / 2**20:.3f}" for r in results]),
         ("free before (MiB)",

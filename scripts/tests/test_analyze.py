@@ -204,7 +204,7 @@ def build_run(root, with_modes_line=True):
 NEW_MODE_KEYS = {"compaction", "pages_migrated", "hugepages_gained",
                  "pages_migrated_per_hugepage", "pages_migrated_per_hugepage_obtained",
                  "compactor", "compaction_early_stop", "migrated_over_floor", "own_migrated_over_floor",
-                 "score_samples"}
+                 "score_samples", "stop_reason"}
 
 
 def buddy(o9, o10, dma_o10=3):
@@ -425,6 +425,7 @@ def t_json_values():
     eq((d["accel"], d["runner"]), ("tcg", "vm"), "accel, runner")
     od, man = d["modes"]
     eq((od["count"], od["failures"]), (2001, 1), "ondemand count, failures")
+    eq(od["stop_reason"], "count", "ondemand stop_reason, from summary.txt")
     eq((man["count"], man["failures"]), (11, 1), "manual count, failures")
     lat = od["latency_us"]
     eq((lat["min"], lat["max"], lat["mean"], lat["p50"], lat["p90"], lat["p99"], lat["p99.9"]),
