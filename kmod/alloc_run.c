@@ -359,6 +359,7 @@ int khh_run_start(const struct khh_run_cfg *cfg)
 	t = kthread_create(khh_run_thread, NULL, "khugehog_run");
 	if (IS_ERR(t)) {
 		ret = PTR_ERR(t);
+		khh.state = KHH_IDLE;	/* the last run's results are gone */
 		goto out_unlock;
 	}
 	/* Held so that kthread_stop() works once the thread has returned. */
