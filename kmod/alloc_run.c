@@ -118,16 +118,17 @@ int khh_run_cfg_check(const struct khh_run_cfg *cfg, bool verbose)
 /*
  * The sample buffer a run needs: one sample per attempt.  Failures need
  * not come in one streak: each success can follow max_failures - 1 of
- * them.  So: every free page of the run's order above the floor (per-CPU
- * lists included, which the run may drain), times max_failures, plus the
- * last streak; never more than khh_max_samples(), and no more than
- * count.  Memory freed during the run can still fill it: the run then
- * ends with a stop reason of its own.
+ * them.  So: every page of RAM of the run's order but the floor (reclaim
+ * can free more than was free at the start), times max_failures, plus the
+ * last streak; never more than khh_max_samples(), and no more than count.
+ * Only that cap can fill it (orders below 9 with several failures): the
+ * run then ends with a stop reason of its own.
  */
 static unsigned long khh_run_capacity(const struct khh_run_cfg *cfg,
-				      unsigned long free, unsigned long floor)
+				      unsigned long floor)
 {
-	unsigned long n = free > floor ? (free - floor) >> cfg->order : 0;
+	unsigned long ram = totalram_pages();
+	unsigned long n = ram > floor ? (ram - floor) >> cfg->order : 0;
 
 	if (cfg->samples)
 		return cfg->samples;
@@ -189,19 +190,24 @@ static void khh_compute_stats(struct khh_run *run)
 }
 
 /*
- * At the floor, the run first puts the per-CPU lists' pages back (once),
- * as the allocator itself drains them before it gives up: on 6.12, some
- * 100 MiB can be left there after compaction, which the run would
- * otherwise leave out.
+ * At the floor, the run first puts the per-CPU lists' pages back, as the
+ * allocator itself drains them before it gives up, and goes on if that
+ * lifts free memory above the floor.  The lists' high marks follow the low
+ * watermark (6.1) or grow under bursts of frees (6.7+), and compaction
+ * returns the free pages it isolated but did not use to them: tens of MiB
+ * that the run would otherwise leave out.  Bounded, as another CPU can
+ * refill them as fast.
  */
-static bool khh_run_at_floor(struct khh_run *run, bool *drained)
+#define KHH_FLOOR_DRAINS 64
+
+static bool khh_run_at_floor(struct khh_run *run)
 {
 	int nid;
 
 	if (!khh_below_free_floor(run->cfg.order))
 		return false;
-	if (!*drained) {
-		*drained = true;
+	if (run->floor_drains < KHH_FLOOR_DRAINS) {
+		run->floor_drains++;
 		for_each_online_node(nid)
 			khh_drain_pcp(nid);
 		if (!khh_below_free_floor(run->cfg.order))
@@ -212,8 +218,7 @@ static bool khh_run_at_floor(struct khh_run *run, bool *drained)
 }
 
 /* Why the run ends before attempt @i, or KHH_STOP_NONE. */
-static enum khh_stop khh_run_should_stop(struct khh_run *run, unsigned long i,
-					 bool *drained)
+static enum khh_stop khh_run_should_stop(struct khh_run *run, unsigned long i)
 {
 	if (atomic_read(&khh.abort))
 		return KHH_STOP_ABORTED;
@@ -221,7 +226,7 @@ static enum khh_stop khh_run_should_stop(struct khh_run *run, unsigned long i,
 		return KHH_STOP_COUNT;
 	if (i == run->capacity)
 		return KHH_STOP_FULL;
-	if (khh_run_at_floor(run, drained))
+	if (khh_run_at_floor(run))
 		return KHH_STOP_FLOOR;
 	return KHH_STOP_NONE;
 }
@@ -238,7 +243,6 @@ static int khh_run_thread(void *data)
 	enum khh_stop stop = KHH_STOP_NONE;
 	unsigned long i, runs, successes, failures;
 	unsigned int in_a_row = 0;
-	bool drained = false;
 	struct khh_sample *s;
 	struct page *page;
 	u64 start, t0, ms;
@@ -247,7 +251,7 @@ static int khh_run_thread(void *data)
 	run->free_kib_before = khh_free_pages() << (PAGE_SHIFT - 10);
 	start = ktime_get_ns();
 	for (i = 0; ; i++) {
-		stop = khh_run_should_stop(run, i, &drained);
+		stop = khh_run_should_stop(run, i);
 		if (stop != KHH_STOP_NONE)
 			break;
 		s = &run->samples[i];
@@ -324,7 +328,7 @@ static void khh_reap_runner(void)
 int khh_run_start(const struct khh_run_cfg *cfg)
 {
 	unsigned long floor = khh_free_floor_pages(cfg->order);
-	unsigned long capacity = khh_run_capacity(cfg, khh_free_pages(), floor);
+	unsigned long capacity = khh_run_capacity(cfg, floor);
 	struct khh_run *run = &khh.run;
 	struct khh_sample *samples;
 	struct task_struct *t;

@@ -88,6 +88,7 @@ struct khh_run {
 	u64 *sorted;			/* the statistics' scratch, allocated with samples */
 	unsigned long capacity;
 	unsigned long floor_pages;	/* the free-memory floor, when the run ended */
+	unsigned int floor_drains;	/* per-CPU list drains at the floor */
 	unsigned long nr;		/* samples written; smp_store_release */
 	unsigned long allocated;	/* successful samples not yet released */
 	unsigned long successes;

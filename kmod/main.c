@@ -60,13 +60,13 @@ MODULE_PARM_DESC(max_failures,
 
 /*
  * The sample buffer: one sample per attempt.  0 sizes it for the run:
- * every free page of the run's order times max_failures, at most 1/64 of
- * RAM.  A run that fills it ends with stop_reason buffer_full.
+ * every page of RAM of the run's order times max_failures, at most 1/64
+ * of RAM.  A run that fills it ends with stop_reason buffer_full.
  */
 static unsigned long samples;
 module_param(samples, ulong, 0444);
 MODULE_PARM_DESC(samples,
-		 "Sample buffer of a run, in attempts; 0 (default): every free page of the order, times max_failures, at most 1/64 of RAM");
+		 "Sample buffer of a run, in attempts; 0 (default): every page of RAM of the order, times max_failures, at most 1/64 of RAM");
 
 static int __init khugehog_init(void)
 {
