@@ -18,8 +18,6 @@
 
 #include "khugehog.h"
 #include "percentile.h"
-
-#define CREATE_TRACE_POINTS
 #include "trace.h"
 
 #define KHH_TIMER_SAMPLES 1025

@@ -9,12 +9,8 @@
 #ifndef KHUGEHOG_FRAGMENTATION_H
 #define KHUGEHOG_FRAGMENTATION_H
 
-#ifdef __KERNEL__
 #include <linux/math64.h>
 #include <linux/types.h>
-#else
-#include "kcompat.h"
-#endif
 
 /* fill_contig_page_info() over a copy of free_area[].nr_free */
 struct khh_contig_info {

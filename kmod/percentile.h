@@ -9,12 +9,8 @@
 #ifndef KHUGEHOG_PERCENTILE_H
 #define KHUGEHOG_PERCENTILE_H
 
-#ifdef __KERNEL__
 #include <linux/math64.h>
 #include <linux/types.h>
-#else
-#include "kcompat.h"
-#endif
 
 /*
  * @sorted: @n >= 1 values in non-decreasing order

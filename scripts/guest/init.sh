@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# /init of the throwaway guest that scripts/vm-run.sh boots: mount what the
+# /init of the throwaway guest that scripts/host/vm-run.sh boots: mount what the
 # job needs, run it, send /results back over the second serial port as a
 # tar stream, print the job's exit status where the runner looks for it,
 # and power off.

@@ -4,7 +4,7 @@
 # Install, from Debian 12's archive, what building, booting the guest and
 # testing need, and nothing when it is all there already.  Kernels,
 # headers and linux-source are not installed: they are fetched into the
-# cache by kernel-fetch.sh and ksft-fetch.sh.
+# cache by kernel-fetch.sh and linux-source-fetch.sh.
 set -euo pipefail
 
 pkgs=(

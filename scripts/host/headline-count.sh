@@ -12,7 +12,7 @@
 #   e.g. headline-count.sh -n 20 -o headline-debian-6.1 KERNEL=debian-6.1
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 n=20
 out=
 ratio_min=50

@@ -10,7 +10,7 @@
 # Prints on stdout:  krel=RELEASE  bzimage=PATH  kdir=PATH
 set -euo pipefail
 
-cache=${KHUGEHOG_CACHE:-$(cd "$(dirname "$0")/.." && pwd)/.cache}
+cache=${KHUGEHOG_CACHE:-$(cd "$(dirname "$0")/../.." && pwd)/.cache}
 
 usage() {
 	echo "usage: $0 [--cache DIR] debian-6.1|debian-6.12" >&2

@@ -9,7 +9,7 @@
 # Prints: ksft_dir=PATH  checkpatch=PATH
 set -euo pipefail
 
-cache=${KHUGEHOG_CACHE:-$(cd "$(dirname "$0")/.." && pwd)/.cache}
+cache=${KHUGEHOG_CACHE:-$(cd "$(dirname "$0")/../.." && pwd)/.cache}
 [ "${1:-}" = --cache ] && { cache=$2; shift 2; }
 [ $# -eq 0 ] || { echo "usage: $0 [--cache DIR]" >&2; exit 2; }
 

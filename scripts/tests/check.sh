@@ -4,17 +4,21 @@
 # make check: every suite in turn, each speaking KTAP, then one line over
 # all of them: "N passed, N failed, N skipped".  Exit 1 on any failure.
 #
-#   unit        userspace tests (kselftest harness)
-#   analysis    scripts/analyze.py against synthetic runs, scripts/compare.py
-#               against synthetic summaries
-#   static      checkpatch, W=1 and sparse builds per kernel, -Werror userspace
-#   vm-<kernel> the experiment in guests booting that kernel, checked by
-#               experiment-checks.sh, and vm-tests.sh in another guest
+#   unit        userspace/tests: the userspace and the module's formulas
+#               (kselftest harness)
+#   analysis    tests/analysis: scripts/analyze.py against synthetic runs,
+#               scripts/compare.py against synthetic summaries
+#   static      tests/static: checkpatch, W=1 and sparse builds per kernel,
+#               -Werror userspace
+#   vm-<kernel> tests/guest: the experiment in guests booting that kernel,
+#               checked by experiment-checks.sh, and vm-tests.sh in another
+#               guest (and its low-orders test in a small one)
 #
 # KERNELS (default "debian-6.1 debian-6.12") and SUITES select what runs.
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
 cache=${KHUGEHOG_CACHE:-$top/.cache}
 python=${PYTHON:-python3}
 kernels=${KERNELS:-debian-6.1 debian-6.12}
@@ -28,38 +32,38 @@ run_suite() {
 	local s=$1 ksft_dir
 	case $s in
 	unit)
-		eval "$("$top/scripts/linux-source-fetch.sh" --cache "$cache")" || return 1
+		eval "$("$top/scripts/host/linux-source-fetch.sh" --cache "$cache")" || return 1
 		make -s -C "$top/userspace" check KSFT_DIR="$ksft_dir"
 		;;
 	analysis)
 		local rc=0
-		"$python" "$top/scripts/tests/test_analyze.py" || rc=1
-		"$python" "$top/scripts/tests/test_compare.py" || rc=1
+		"$python" "$here/analysis/test_analyze.py" || rc=1
+		"$python" "$here/analysis/test_compare.py" || rc=1
 		return $rc
 		;;
 	static)
 		# shellcheck disable=SC2086 # one word per kernel
-		"$top/scripts/static-checks.sh" $kernels
+		"$here/static/static-checks.sh" $kernels
 		;;
 	vm-*)
 		# The experiment in fresh guests, one per mode, checked from its
-		# results; then the module's tests in a guest of their own.  The
-		# random pattern: with the article's stride pattern, about one
-		# manual run in four ends its compact_memory early (the kernel's
-		# free scanner strides over the kept pages, see README), which
-		# would make the p90 check a coin toss.  vm-tests.sh checks the
-		# stride pattern's punching.
+		# results; then the module's tests in a guest of their own.  frag's
+		# random pattern, seed 7: with the article's stride pattern, about
+		# one manual run in three ends its compact_memory early (the
+		# kernel's free scanner strides over the kept pages, see README),
+		# which would make the p90 check a coin toss.  vm-tests.sh checks
+		# the stride pattern's punching.
 		local out=$logs/$s rc=0
-		"$top/scripts/vm-run.sh" -q --kernel "${s#vm-}" --out "$out/experiment" \
-			--timeout 900 experiment --frag-args "-p random -S 7" \
+		"$top/scripts/host/demo.sh" -q --kernel "${s#vm-}" --out "$out/experiment" \
+			--timeout 900 --frag-args "-S 7" \
 			ondemand manual proactive-module-targeted || rc=1
-		"$top/scripts/experiment-checks.sh" "$out/experiment" || rc=1
-		"$top/scripts/vm-run.sh" -q --kernel "${s#vm-}" --out "$out/tests" \
+		"$here/guest/experiment-checks.sh" "$out/experiment" || rc=1
+		"$top/scripts/host/vm-run.sh" -q --kernel "${s#vm-}" --out "$out/tests" \
 			--timeout 900 tests || rc=1
 		guest_ktap "$out/tests"
 		# Where the OOM killer was seen to panic a guest: low orders in
 		# 1 GiB, the module's floor the only thing between them.
-		"$top/scripts/vm-run.sh" -q --kernel "${s#vm-}" --mem 1G --out "$out/small" \
+		"$top/scripts/host/vm-run.sh" -q --kernel "${s#vm-}" --mem 1G --out "$out/small" \
 			--timeout 600 tests low_orders_no_oom || rc=1
 		guest_ktap "$out/small"
 		return $rc

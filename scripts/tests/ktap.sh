@@ -4,7 +4,9 @@
 # experiment-checks.sh anywhere).  Source it, define t_<name> functions
 # that return non-zero on failure and explain themselves with diag (or
 # end with "skip REASON; return" when they cannot run here), then:
-#   ktap_run TITLE PREFIX "name name ..."
+#   ktap_run TITLE PREFIX "name name:arg ..."
+# A word name:arg runs t_name with arg as its argument (one test per kernel,
+# say), reported as "name arg".
 # A suite may redefine ktap_out (where lines go) and define
 # ktap_before_test and ktap_after_test (run around every test).
 
@@ -25,11 +27,6 @@ skip() {
 	return $ktap_skip_status
 }
 
-# summary_val KEY FILE: the value of a khugehog summary/status line
-summary_val() {
-	awk -v k="$1" '$1 == k { print $2 }' "$2" 2>/dev/null
-}
-
 # What no dmesg of ours may contain.
 ktap_bad_dmesg='Oops|WARNING:|BUG:|general protection|Call Trace|page allocation failure'
 
@@ -41,13 +38,17 @@ ktap_run() {
 	ktap_nr=0
 	ktap_failed=0
 	ktap_skipped=0
-	for ktap_t in $3; do
+	for ktap_word in $3; do
+		ktap_t=${ktap_word%%:*}
+		ktap_arg=${ktap_word#"$ktap_t"}
+		ktap_arg=${ktap_arg#:}
 		ktap_nr=$((ktap_nr + 1))
 		: >"$ktap_diag_file"
 		command -v ktap_before_test >/dev/null && ktap_before_test
 		ktap_skip_reason=
-		"t_$ktap_t"
+		"t_$ktap_t" ${ktap_arg:+"$ktap_arg"}
 		ktap_rc=$?
+		ktap_t=$ktap_t${ktap_arg:+ $ktap_arg}
 		if [ "$ktap_rc" = 0 ]; then
 			ktap_out "ok $ktap_nr $ktap_prefix: $ktap_t"
 		elif [ "$ktap_rc" = "$ktap_skip_status" ] && [ -n "$ktap_skip_reason" ]; then

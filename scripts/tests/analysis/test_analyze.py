@@ -2,10 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Tests for scripts/analyze.py; prints KTAP, exits 1 if any test fails.
 
-usage: python3 scripts/tests/test_analyze.py
+usage: python3 scripts/tests/analysis/test_analyze.py
 """
 
-import importlib.util
 import json
 import math
 import os
@@ -16,11 +15,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ktap_harness import Skip, TempDir, check, eq, exited_ok, png_size, test
-import ktap_harness
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+sys.path.insert(0, str(HERE.parent))         # ktap_harness
+sys.path.insert(0, str(REPO / "scripts"))    # debian_python, analysis
+import ktap_harness  # noqa: E402
+from ktap_harness import Skip, TempDir, check, eq, exited_ok, png_size, test  # noqa: E402
 import debian_python  # noqa: E402
 
 ANALYZE = REPO / "scripts" / "analyze.py"
@@ -40,16 +40,11 @@ def ensure_numpy():
                           "python3-matplotlib)")
 
 
-_analyze = None
-
-
-def analyze_module():
-    global _analyze
-    if _analyze is None:
-        spec = importlib.util.spec_from_file_location("khugehog_analyze", ANALYZE)
-        _analyze = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(_analyze)
-    return _analyze
+def analysis():
+    """The analysis package's modules (they need numpy)."""
+    ensure_numpy()
+    from analysis import model, plots, rundir
+    return model, plots, rundir
 
 
 def run_analyze(*args, direct=False):
@@ -64,7 +59,7 @@ def write(path, text):
 
 
 def write_mode(run, mode, lat_rows, attempts=None, summary_extra="",
-               compaction=None, snaps=None, pagemaps=None):
+               compaction=None, method=None, snaps=None, pagemaps=None):
     d = run / mode
     lines = ["# index latency_ns success pfn"]
     lines += [f"{i} {ns} {ok} {pfn}" for i, ns, ok, pfn in lat_rows]
@@ -76,7 +71,8 @@ def write_mode(run, mode, lat_rows, attempts=None, summary_extra="",
           f"attempts {attempts}\nallocated {ok}\nfailed {attempts - ok}\n"
           f"stop_reason count\n{summary_extra}")
     if compaction is not None:
-        write(d / "compaction.txt", f"compaction_s={compaction}\n")
+        write(d / "compaction.txt", f"compaction_s={compaction}\n"
+              + (f"method={method}\n" if method else ""))
     for phase, files in (snaps or {}).items():
         for name, text in files.items():
             write(d / "snap" / phase / name, text)
@@ -167,7 +163,7 @@ def build_run(root, with_modes_line=True):
         1: {r: 128 for r in range(0, 900)},
         2: {r: 128 for r in range(0, 900, 3)},
     }
-    write_mode(run, "ondemand", ondemand_rows(), compaction="none",
+    write_mode(run, "ondemand", ondemand_rows(), compaction="none", method="none",
                summary_extra="free_kib_before 9999999\ntimer_overhead_ns 40\n",
                snaps={
                    "punched": {"vmstat": vmstat(compact_stall=10, compact_success=4,
@@ -184,7 +180,7 @@ def build_run(root, with_modes_line=True):
                                  "meminfo": meminfo(100000)},
                },
                pagemaps=frag)
-    write_mode(run, "manual", manual_rows(), compaction="0.512",
+    write_mode(run, "manual", manual_rows(), compaction="0.512", method="compact_memory",
                summary_extra="free_kib_before 90112\ntimer_overhead_ns 35\n",
                snaps={
                    "punched": {"vmstat": vmstat(compact_stall=7, compact_success=7,
@@ -269,8 +265,10 @@ def build_proactive_run(root, frag_pattern="random"):
                               "buddyinfo": buddy(10, 45) if gained else buddy(2, 1)},
                 "allocated": {"vmstat": vmstat(pgmigrate_success=mig[2])}}
 
-    write_mode(run, "ondemand", rows, compaction="none", snaps=snaps((0, 0, 500), False))
-    write_mode(run, "manual", rows, compaction="1.5", snaps=snaps((1000, 20200, 20300)))
+    write_mode(run, "ondemand", rows, compaction="none", method="none",
+               snaps=snaps((0, 0, 500), False))
+    write_mode(run, "manual", rows, compaction="1.5", method="compact_memory",
+               snaps=snaps((1000, 20200, 20300)))
     write_mode(run, "proactive-kernel-20", rows, snaps=snaps((0, 0, 0), False))
     write(run / "proactive-kernel-20" / "compaction.txt",
           "compaction_s=0.00\nmethod=proactive-kernel\nproactiveness=20\nwaited_s=15.20\n"
@@ -335,7 +333,7 @@ def cleanup():
 
 @test("percentile function matches userspace/tests/percentile-vectors.txt")
 def t_vectors():
-    a = analyze_module()
+    model, _, _ = analysis()
     check(VECTORS.exists(), f"{VECTORS.relative_to(REPO)} does not exist")
     n = 0
     for lineno, line in enumerate(VECTORS.read_text().splitlines(), 1):
@@ -346,7 +344,7 @@ def t_vectors():
         check(len(fields) >= 3, f"line {lineno}: need '<permille> <expected> <v1> ...'")
         permille, expected = int(fields[0]), int(fields[1])
         values = sorted(int(x) for x in fields[2:])
-        got = a.percentile(values, permille / 10)
+        got = model.percentile(values, permille / 10)
         check(math.floor(got) == expected,
               f"line {lineno}: permille {permille}: floor({got!r}) != {expected}")
         n += 1
@@ -355,8 +353,8 @@ def t_vectors():
 
 @test("latency_stats: hand-computed mean, population sd and linear percentiles")
 def t_stats():
-    a = analyze_module()
-    s = a.latency_stats([4000, 1000, 3000, 2000])
+    model, _, _ = analysis()
+    s = model.latency_stats([4000, 1000, 3000, 2000])
     eq(s["count"], 4, "count")
     close(s["min"], 1.0, "min")
     close(s["max"], 4.0, "max")
@@ -368,7 +366,7 @@ def t_stats():
     close(s["percentiles"]["p99.9"], 3.997, "p99.9")
     eq(list(s["percentiles"]), ["p5", "p10", "p25", "p30", "p40", "p50", "p60", "p75",
                                 "p80", "p90", "p95", "p99", "p99.9"], "percentile labels")
-    e = a.latency_stats([])
+    e = model.latency_stats([])
     eq((e["count"], e["min"], e["percentiles"]["p90"]), (0, None, None), "empty input")
 
 
@@ -625,17 +623,33 @@ def t_shebang():
         exited_ok(proc)
 
 
-@test("modes in a fixed order: ondemand, manual, proactive-kernel-N by N, module strategies")
+@test("modes in report order from what each recorded (method, proactiveness, strategy), "
+      "not from their names")
 def t_mode_order():
-    a = analyze_module()
-    given = ["zzz", "proactive-module-alloc", "proactive-kernel-100", "proactive-module-node",
-             "proactive-module-targeted-concurrent", "manual", "proactive-kernel-5",
-             "proactive-module-targeted", "aaa", "proactive-kernel-20", "ondemand"]
-    eq(sorted(given, key=a.mode_sort_key),
-       ["ondemand", "manual", "proactive-kernel-5", "proactive-kernel-20",
-        "proactive-kernel-100", "proactive-module-targeted", "proactive-module-node",
-        "proactive-module-alloc", "proactive-module-targeted-concurrent", "zzz", "aaa"],
-       "sorted modes")
+    # name: the compaction.txt the driver would write; names say nothing.
+    kinds = {
+        "a": "method=proactive-module\nstrategy=alloc\nconcurrent=0\n",
+        "b": "method=proactive-kernel\nproactiveness=100\n",
+        "c": "method=proactive-module\nstrategy=node\nconcurrent=0\n",
+        "d": "method=proactive-module\nstrategy=targeted\nconcurrent=1\n",
+        "e": "method=compact_memory\n",
+        "f": "method=proactive-kernel\nproactiveness=5\n",
+        "g": "method=proactive-module\nstrategy=targeted\nconcurrent=0\n",
+        "h": "method=something-new\n",
+        "i": "method=proactive-kernel\nproactiveness=20\n",
+        "j": "method=none\n",
+    }
+    with TempDir() as root:
+        run = root / "run"
+        write(run / "setup.txt", "kernel=6.12.0\ncompactor_strategies=targeted node alloc\n"
+              f"modes={' '.join(kinds)}\n")
+        for name, text in kinds.items():
+            write_mode(run, name, [(0, 1000, 1, 512)])
+            write(run / name / "compaction.txt", "compaction_s=none\n" + text)
+        exited_ok(run_analyze(run, "--no-plots", "--quiet"))
+        d = json.loads((run / "summary.json").read_text())
+        eq([m["mode"] for m in d["modes"]], list("jefibgcadh"), "report order")
+        eq(list(d["ratios"])[0], "p90_j_over_e", "the baseline is the mode with method none")
     _, d = proactive_run()
     eq([m["mode"] for m in d["modes"]],
        ["ondemand", "manual", "proactive-kernel-20", "proactive-module-targeted"],
@@ -712,23 +726,23 @@ def t_time_to_target():
 
 @test("score-timeline.txt: samples, '-' scores, phase markers, plot")
 def t_score_timeline():
-    a = analyze_module()
+    _, plots, rundir = analysis()
     with TempDir() as root:
         p = root / "score-timeline.txt"
         p.write_text(SCORE_TIMELINE)
-        tl = a.parse_score_timeline(str(p))
+        tl = rundir.parse_score_timeline(str(p))
         eq(len(tl["samples"]), 8, "samples")
         eq(tl["samples"][3], (0.51, 1, None, 7), "a '-' score")
         eq(tl["phases"], {"compaction": 0.01, "allocation": 1.2, "end": 1.9}, "phases")
-        eq(a.score_series(tl), [(0.01, 87, 13), (0.51, 40, 57), (1.01, 4, 108), (1.21, 4, 114)],
+        eq(plots.score_series(tl), [(0.01, 87, 13), (0.51, 40, 57), (1.01, 4, 108), (1.21, 4, 114)],
            "highest score and summed free blocks per time")
         p.write_text(SCORE_TIMELINE + "2.0 0 x 5\n")
         try:
-            a.parse_score_timeline(str(p))
+            rundir.parse_score_timeline(str(p))
             check(False, "garbled line accepted")
-        except a.InputError as e:
+        except rundir.InputError as e:
             check("score-timeline.txt:13" in str(e), f"error: {e}")
-        eq(a.parse_score_timeline(str(root / "nope.txt")), None, "missing file")
+        eq(rundir.parse_score_timeline(str(root / "nope.txt")), None, "missing file")
     run, d = proactive_run()
     eq({x["mode"]: x["score_samples"] for x in d["modes"]},
        {"ondemand": None, "manual": None, "proactive-kernel-20": None,
@@ -808,7 +822,7 @@ def t_old_run():
 
 @test("compaction-trace.txt: an early stop of compact_memory is detected and reported")
 def t_early_stop():
-    a = analyze_module()
+    model, _, rundir = analysis()
     early = ("  sh-1 [000] ..... 1.0: mm_compaction_end: zone_start=0x1 migrate_pfn=0xe00 "
              "free_pfn=0xe00 zone_end=0x1000, mode=sync status=complete\n"
              "  sh-1 [000] ..... 1.1: mm_compaction_end: zone_start=0x1000 "
@@ -817,13 +831,13 @@ def t_early_stop():
     with TempDir() as root:
         p = Path(root) / "t.txt"
         write(p, early)
-        e = a.early_stop(a.parse_compaction_trace(str(p)))
+        e = model.early_stop(rundir.parse_compaction_trace(str(p)))
         check(e is not None, "the early stop is not detected")
         eq((e["migrate_pfn"], e["zone_end"], e["met_at_fraction"]),
            (0x2c40, 0x7ffe0, round((0x2c40 - 0x1000) / (0x7ffe0 - 0x1000), 4)), "early stop")
         write(p, full)
-        eq(a.early_stop(a.parse_compaction_trace(str(p))), None, "a full compaction")
-        eq(a.early_stop(a.parse_compaction_trace(str(Path(root) / "none.txt"))), None,
+        eq(model.early_stop(rundir.parse_compaction_trace(str(p))), None, "a full compaction")
+        eq(model.early_stop(rundir.parse_compaction_trace(str(Path(root) / "none.txt"))), None,
            "no trace")
         run = build_run(root)
         write(run / "manual" / "compaction-trace.txt", early)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Tests for scripts/compare.py; prints KTAP, exits 1 if any test fails.
 
-usage: python3 scripts/tests/test_compare.py
+usage: python3 scripts/tests/analysis/test_compare.py
 """
 
 import json
@@ -11,15 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ktap_harness import TempDir, check, eq, exited_ok, png_size, test
-import ktap_harness
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+sys.path.insert(0, str(HERE.parent))         # ktap_harness
+sys.path.insert(0, str(REPO / "scripts"))    # debian_python, analysis
+import ktap_harness  # noqa: E402
+from ktap_harness import TempDir, check, eq, exited_ok, png_size, test  # noqa: E402
 import debian_python  # noqa: E402
 
 COMPARE = REPO / "scripts" / "compare.py"
-VM_RUN = REPO / "scripts" / "vm-run.sh"
+DEMO = REPO / "scripts" / "host" / "demo.sh"
 REEXEC_GUARD = "KHUGEHOG_TEST_COMPARE_REEXEC"
 
 
@@ -367,13 +368,13 @@ def t_shebang():
         check((root / "compare-p90.png").exists(), "chart not drawn")
 
 
-@test("vm-run.sh: malformed kernel lists -> exit 2 with usage, before any guest")
-def t_vm_run_args():
-    for args in (["--label", "x", "experiment", "ondemand"],
-                 ["-k", "debian-6.1,,debian-6.12", "experiment", "ondemand"],
-                 ["-k", "debian-6.1,", "experiment", "ondemand"],
+@test("demo.sh: malformed kernel lists -> exit 2 with usage, before any guest")
+def t_demo_args():
+    for args in (["--label", "x", "ondemand"],
+                 ["-k", "debian-6.1,,debian-6.12", "ondemand"],
+                 ["-k", "debian-6.1,", "ondemand"],
                  ["-k", "debian-6.1", "-k", "debian-6.12", "--label"]):
-        proc = subprocess.run(["bash", str(VM_RUN)] + args, capture_output=True, text=True,
+        proc = subprocess.run(["bash", str(DEMO)] + args, capture_output=True, text=True,
                               timeout=60)
         eq(proc.returncode, 2, f"exit status for {args} ({proc.stderr.strip()[:200]})")
         check("usage:" in proc.stderr, f"no usage for {args}")

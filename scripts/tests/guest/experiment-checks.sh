@@ -1,25 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Check the results of an experiment run (from scripts/vm-run.sh or
-# scripts/experiment.sh --host), as KTAP, for the modes it holds: frag's
-# punch pattern, the module's files agreeing with each other, the share of
-# free memory obtained and a dmesg free of oopses and warnings in every
-# mode; the p90 gap between ondemand and manual, and between ondemand and
-# proactive-module-targeted, and the targeted compactor's hugepages against
-# manual's, when the run has those modes.  A test whose modes the run does
-# not have is not run, and not listed.  These are functional floors against
-# breakage; the measured figures are in the report.
+# Check the results of an experiment run (from scripts/host/demo.sh or
+# scripts/guest/experiment.sh --host), as KTAP, for the modes it holds:
+# frag's punch pattern, the module's files agreeing with each other, the
+# share of free memory obtained and a dmesg free of oopses and warnings in
+# every mode; the p90 gap between on-demand and manual, and between
+# on-demand and the targeted compactor, and the targeted compactor's
+# hugepages against manual's, when the run has those modes (found by what
+# each recorded in compaction.txt, not by name).  A test whose modes the
+# run does not have is not run, and not listed.  These are functional
+# floors against breakage; the measured figures are in the report.
 #
 # usage: experiment-checks.sh RUN_DIR
 set -u
 
 [ $# -eq 1 ] && [ -d "$1" ] || { echo "usage: $0 RUN_DIR" >&2; exit 2; }
 run=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../lib.sh"
+. "$here/../../guest/modes.sh"
+. "$here/../ktap.sh"
 
-# setup_val KEY: the run's setup.txt value (the last, if several)
+# setup_val KEY: the run's setup.txt value
 setup_val() {
-	sed -n "s/^$1=//p" "$run/setup.txt" 2>/dev/null | tail -n 1
+	setting "$1" "$run/setup.txt"
 }
 
 kernel=$(setup_val kernel)
@@ -42,24 +47,39 @@ else
 	done
 fi
 
-has_mode() {
-	case " $modes " in *" $1 "*) return 0 ;; esac
+# mode_by METHOD [STRATEGY]: the run's first mode whose compaction.txt
+# records METHOD (and STRATEGY, the compactor not running concurrently)
+mode_by() {
+	local m c
+
+	for m in $modes; do
+		c=$run/$m/compaction.txt
+		[ "$(setting method "$c")" = "$1" ] || continue
+		if [ $# -ge 2 ]; then
+			[ "$(setting strategy "$c")" = "$2" ] && [ "$(setting concurrent "$c")" = 0 ] ||
+				continue
+		fi
+		echo "$m"
+		return 0
+	done
 	return 1
 }
 
+od=$(mode_by "$method_none")
+mn=$(mode_by "$method_manual")
+tg=$(mode_by "$method_module" "$strategy_targeted")
 if [ -z "$modes" ]; then
 	tests=modes_found
 else
 	tests="frag_punch_leaves_quarter latency_lines_match_summary"
-	has_mode ondemand && has_mode manual && tests="$tests manual_p90_10x_below_ondemand"
-	if has_mode proactive-module-targeted; then
-		has_mode ondemand && tests="$tests targeted_p90_10x_below_ondemand"
-		has_mode manual && tests="$tests targeted_hugepages_90pct_of_manual"
+	[ -n "$od" ] && [ -n "$mn" ] && tests="$tests manual_p90_10x_below_ondemand"
+	if [ -n "$tg" ]; then
+		[ -n "$od" ] && tests="$tests targeted_p90_10x_below_ondemand"
+		[ -n "$mn" ] && tests="$tests targeted_hugepages_90pct_of_manual"
 	fi
 	tests="$tests hugepages_over_75pct_of_free dmesg_clean"
 fi
 
-. "$(dirname "$0")/ktap.sh"
 
 t_modes_found() {
 	diag "no mode directories in $run (setup.txt modes=: '${listed:-}')"
@@ -108,49 +128,52 @@ t_latency_lines_match_summary() {
 	for m in $modes; do
 		d=$run/$m
 		lines=$(wc -l <"$d/latencies.txt" 2>/dev/null)
-		att=$(summary_val attempts "$d/summary.txt")
+		att=$(kv attempts "$d/summary.txt")
 		[ -n "$att" ] && [ "$lines" = "$att" ] || { diag "$m: '$lines' latency lines, summary attempts '$att'"; rc=1; }
 	done
 	return $rc
 }
 
 t_manual_p90_10x_below_ondemand() {
-	od=$(summary_val p90_ns "$run/ondemand/summary.txt")
-	mn=$(summary_val p90_ns "$run/manual/summary.txt")
-	diag "p90: ondemand $od ns, manual $mn ns"
+	local a b
+
+	a=$(kv p90_ns "$run/$od/summary.txt")
+	b=$(kv p90_ns "$run/$mn/summary.txt")
+	diag "p90: $od $a ns, $mn $b ns"
 	# What compact_memory did, for a failure to be diagnosable from the log.
-	d=$run/manual/snap
-	awk -v s="$(sed -n 's/^compaction_s=//p' "$run/manual/compaction.txt" 2>/dev/null)" '
+	awk -v s="$(setting compaction_s "$run/$mn/compaction.txt")" -v m="$mn" '
 		FNR == 1 { f++ }
 		f == 1 { a[$1] = $2; next }
 		{ b[$1] = $2 }
 		END {
-			printf "manual: compact_memory took %s s: pgmigrate_success %d, compact_migrate_scanned %d, compact_free_scanned %d, compact_isolated %d\n", s,
+			printf "%s: compact_memory took %s s: pgmigrate_success %d, compact_migrate_scanned %d, compact_free_scanned %d, compact_isolated %d\n", m, s,
 				b["pgmigrate_success"] - a["pgmigrate_success"], b["compact_migrate_scanned"] - a["compact_migrate_scanned"],
 				b["compact_free_scanned"] - a["compact_free_scanned"], b["compact_isolated"] - a["compact_isolated"]
-		}' "$d/punched/vmstat" "$d/compacted/vmstat" >>"$ktap_diag_file" 2>/dev/null
-	grep mm_compaction_end "$run/manual/compaction-trace.txt" 2>/dev/null | sed 's/^.*mm_/  mm_/' >>"$ktap_diag_file"
-	[ -n "$od" ] && [ -n "$mn" ] && [ "$mn" -gt 0 ] && [ "$od" -ge $((10 * mn)) ]
+		}' "$run/$mn/snap/punched/vmstat" "$run/$mn/snap/compacted/vmstat" >>"$ktap_diag_file" 2>/dev/null
+	grep mm_compaction_end "$run/$mn/compaction-trace.txt" 2>/dev/null | sed 's/^.*mm_/  mm_/' >>"$ktap_diag_file"
+	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt 0 ] && [ "$a" -ge $((10 * b)) ]
 }
 
 # The targeted compactor's hugepages should be ready before the run: a floor
 # against breakage, as manual's.
 t_targeted_p90_10x_below_ondemand() {
-	od=$(summary_val p90_ns "$run/ondemand/summary.txt")
-	tg=$(summary_val p90_ns "$run/proactive-module-targeted/summary.txt")
-	diag "p90: ondemand $od ns, proactive-module-targeted $tg ns"
-	d=$run/proactive-module-targeted
-	diag "proactive-module-targeted: $(tr '\n' ' ' <"$d/compaction.txt" 2>/dev/null | cut -c 1-200)"
-	awk '$1 ~ /^(target_reached_ns|passes|blocks_emptied|blocks_busy|pages_floor|pages_migrated|pgmigrate_success)$/ { printf "%s %s ", $1, $2 } END { print "" }' \
-		"$d/compactor_status.txt" >>"$ktap_diag_file" 2>/dev/null
-	[ -n "$od" ] && [ -n "$tg" ] && [ "$tg" -gt 0 ] && [ "$od" -ge $((10 * tg)) ]
+	local a b
+
+	a=$(kv p90_ns "$run/$od/summary.txt")
+	b=$(kv p90_ns "$run/$tg/summary.txt")
+	diag "p90: $od $a ns, $tg $b ns"
+	diag "$tg: $(tr '\n' ' ' <"$run/$tg/compaction.txt" 2>/dev/null | cut -c 1-200)"
+	diag "$(grep -v '^node' "$run/$tg/compactor_status.txt" 2>/dev/null | tr '\n' ' ')"
+	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt 0 ] && [ "$a" -ge $((10 * b)) ]
 }
 
 t_targeted_hugepages_90pct_of_manual() {
-	mn=$(summary_val allocated "$run/manual/summary.txt")
-	tg=$(summary_val allocated "$run/proactive-module-targeted/summary.txt")
-	diag "hugepages: manual $mn, proactive-module-targeted $tg"
-	[ -n "$mn" ] && [ -n "$tg" ] && [ "$mn" -gt 0 ] && [ $((10 * tg)) -ge $((9 * mn)) ]
+	local a b
+
+	a=$(kv allocated "$run/$mn/summary.txt")
+	b=$(kv allocated "$run/$tg/summary.txt")
+	diag "hugepages: $mn $a, $tg $b"
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -gt 0 ] && [ $((10 * b)) -ge $((9 * a)) ]
 }
 
 # Hugepages obtained against free memory right before the run (snap/compacted),
@@ -160,9 +183,8 @@ t_hugepages_over_75pct_of_free() {
 	rc=0
 	for m in $modes; do
 		d=$run/$m
-		pcp=$(awk '$1 == "count:" { n += $2 } END { print n * 4 }' "$d/snap/compacted/zoneinfo" 2>/dev/null)
-		free=$(awk -v pcp="${pcp:-0}" '/^MemFree:/ { print $2 + pcp }' "$d/snap/compacted/meminfo" 2>/dev/null)
-		got=$(summary_val allocated "$d/summary.txt")
+		free=$(free_kib "$d/snap/compacted/meminfo" "$d/snap/compacted/zoneinfo" 2>/dev/null)
+		got=$(kv allocated "$d/summary.txt")
 		[ -n "$free" ] && [ -n "$got" ] || { diag "$m: no meminfo or summary"; rc=1; continue; }
 		pct=$(awk -v g="$got" -v f="$free" 'BEGIN { printf "%.1f", g * 2048 * 100 / f }')
 		diag "$m: $got pages = $pct% of $free kB free"

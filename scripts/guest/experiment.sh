@@ -1,0 +1,585 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The experiment: fragment memory with frag, get it ready for huge pages
+# the way MODE says (modes.sh), then let khugehog.ko allocate order-9 pages
+# until they fail, timing each.  Snapshots of /proc/vmstat, buddyinfo,
+# meminfo and the extfrag debugfs files are taken around every phase, and
+# the node fragmentation score and free 2M blocks are sampled every 0.5 s
+# from the start of the compaction phase to the end of the allocations.
+#
+# POSIX sh: it runs under busybox in the guest of scripts/host/vm-run.sh,
+# and on a real test box with --host.  Busybox's awk has no '^': no powers.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+. "$here/modes.sh"
+
+usage() {
+	{
+		echo "usage: $0 [options] MODE..."
+		echo "Modes run one after another, each on freshly fragmented memory:"
+		printf '%s\n%s\n' "$mode_table" "$mode_groups" | awk -F'|' '
+			{
+				n = split($NF, w, " ")
+				line = sprintf("  %-32s", $1)
+				for (i = 1; i <= n; i++) {
+					if (length(line) + length(w[i]) > 78) {
+						print line
+						line = sprintf("  %-32s", "")
+					}
+					line = line " " w[i]
+				}
+				print line
+			}'
+		cat <<EOF
+
+  -o, --out DIR          results directory (default: /results in the guest)
+      --host             run on this machine, not in a throwaway VM: needs root,
+                         and fills most of RAM
+      --module PATH      khugehog.ko (default: next to the scripts)
+      --frag PATH        frag binary (default: next to the scripts)
+      --frag-args ARGS   more frag options, e.g. "-k 64 -p stride", or
+                         "-S 7 --unmovable 5:1" (frag has the module pin one
+                         unmovable page in 5% of the pageblocks, seed 1)
+      --gfp PRESET       kernel (default), transhuge_light, transhuge_retry
+      --order N          allocation order (default 9)
+      --max-failures N   failed allocations in a row that end a run (default 16;
+                         1 is the reference article's "until the first failure")
+      --timeout SEC      limit for each phase (default 600)
+      --proactiveness "N..."
+                         the values proactive-kernel expands to (default "20 100")
+      --settle SEC       proactive-kernel-N: stop waiting once no node's score has
+                         fallen for SEC s (default 15).  After a pass that does not
+                         lower the score, kcompactd waits 32 s (500 ms <<
+                         COMPACT_MAX_DEFER_SHIFT, on 6.1 and 6.12) before the next:
+                         a SEC below that does not wait for the retry
+      --compaction-timeout SEC
+                         longest wait for proactive compaction (default 90)
+      --compactor-params "NAME=VALUE..."
+                         proactive-module-S: more compactor parameters, written to
+                         /sys/module/khugehog/parameters/compactor_NAME before it is
+                         enabled, e.g. "interval_ms=200 wmark_low=2 pass_blocks=128"
+      --list-modes       print the modes that MODE... stand for, one a line, and exit
+      --mode M           of the modes that MODE... stand for, run M only (a fresh
+                         guest per mode does this)
+EOF
+	} >&2
+	exit 2
+}
+
+say() {
+	echo "experiment: $*"
+}
+
+die() {
+	echo "experiment: $*" >&2
+	exit 1
+}
+
+bad() {
+	echo "experiment: $*" >&2
+	usage
+}
+
+out=
+host=0
+module=
+frag=
+frag_args=
+gfp=kernel
+order=9
+max_failures=16
+phase_timeout=600
+proactiveness="20 100"
+settle=15
+compaction_timeout=90
+compactor_params=
+list_modes=0
+only_mode=
+mode_args=
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	--host) host=1; shift ;;
+	--module) [ $# -ge 2 ] || usage; module=$2; shift 2 ;;
+	--frag) [ $# -ge 2 ] || usage; frag=$2; shift 2 ;;
+	--frag-args) [ $# -ge 2 ] || usage; frag_args=$2; shift 2 ;;
+	--gfp) [ $# -ge 2 ] || usage; gfp=$2; shift 2 ;;
+	--order) [ $# -ge 2 ] || usage; order=$2; shift 2 ;;
+	--max-failures) [ $# -ge 2 ] || usage; max_failures=$2; shift 2 ;;
+	--timeout) [ $# -ge 2 ] || usage; phase_timeout=$2; shift 2 ;;
+	--proactiveness) [ $# -ge 2 ] || usage; proactiveness=$2; shift 2 ;;
+	--settle) [ $# -ge 2 ] || usage; settle=$2; shift 2 ;;
+	--compaction-timeout) [ $# -ge 2 ] || usage; compaction_timeout=$2; shift 2 ;;
+	--compactor-params) [ $# -ge 2 ] || usage; compactor_params=$2; shift 2 ;;
+	--list-modes) list_modes=1; shift ;;
+	--mode) [ $# -ge 2 ] || usage; only_mode=$2; shift 2 ;;
+	-h|--help) usage ;;
+	-*) bad "unknown option $1" ;;
+	*) mode_args="$mode_args $1"; shift ;;
+	esac
+done
+
+# is_proactiveness N: 1..100, no leading zero (sh reads 010 as octal)
+is_proactiveness() {
+	case $1 in
+	[1-9]|[1-9][0-9]|100) return 0 ;;
+	esac
+	return 1
+}
+
+# is_count N: a positive integer
+is_count() {
+	case $1 in
+	''|0*|*[!0-9]*) return 1 ;;
+	esac
+	return 0
+}
+
+case $order in ''|*[!0-9]*) bad "bad --order '$order'" ;; esac
+case $max_failures in ''|*[!0-9]*|0) bad "bad --max-failures '$max_failures'" ;; esac
+case $phase_timeout in ''|*[!0-9]*) bad "bad --timeout '$phase_timeout'" ;; esac
+is_count "$settle" || bad "bad --settle '$settle' (seconds, > 0)"
+is_count "$compaction_timeout" || bad "bad --compaction-timeout '$compaction_timeout' (seconds, > 0)"
+case $proactiveness in *[!\ \	]*) ;; *) bad "--proactiveness: no value" ;; esac
+for n in $proactiveness; do
+	is_proactiveness "$n" || bad "bad --proactiveness value '$n' (1..100)"
+done
+# NAME=VALUE words; NAME with or without its compactor_ prefix.  The mode
+# sets the strategy and enables the compactor: those are not parameters.
+for p in $compactor_params; do
+	name=${p%%=*}
+	name=${name#compactor_}
+	case $p in
+	*=*) ;;
+	*) bad "--compactor-params: '$p' is not NAME=VALUE" ;;
+	esac
+	case $name in
+	''|*[!a-z0-9_]*) bad "--compactor-params: bad name in '$p'" ;;
+	enabled|strategy) bad "--compactor-params: $name is set by the mode" ;;
+	esac
+	[ -n "${p#*=}" ] || bad "--compactor-params: no value in '$p'"
+done
+
+in_guest=0
+grep -qw khugehog.guest=1 /proc/cmdline && in_guest=1
+if [ "$in_guest" = 1 ]; then
+	[ -n "$out" ] || out=/results
+	[ -n "$module" ] || module=/khugehog/khugehog.ko
+	[ -n "$frag" ] || frag=/khugehog/bin/frag
+	timed_write=/khugehog/bin/timed-write
+else
+	[ -n "$module" ] || module=$here/../../kmod/khugehog.ko
+	[ -n "$frag" ] || frag=$here/../../userspace/frag
+	timed_write=$here/../../userspace/timed-write
+fi
+
+dbg=/sys/kernel/debug
+khh=$dbg/khugehog
+params=/sys/module/khugehog/parameters
+proactive=/proc/sys/vm/compaction_proactiveness
+
+# The module's strategies: what the loaded module lists, else what the
+# module file says (modinfo -F compactor_strategy), so that the modes can be
+# listed before it is loaded, and on a host that does not load it.  Busybox's
+# modinfo needs /lib/modules: then the module's .modinfo strings directly.
+module_strategies() {
+	if [ -r "$params/compactor_strategy" ]; then
+		tr -d '[]' <"$params/compactor_strategy"
+	elif modinfo -F compactor_strategy "$module" >/dev/null 2>&1; then
+		modinfo -F compactor_strategy "$module" | tr '\n' ' '
+	else
+		strings "$module" 2>/dev/null | sed -n 's/^compactor_strategy=//p' | tr '\n' ' '
+	fi
+}
+
+# mode_arg_ok KIND ARG: ARG is a valid <N> or <S>
+mode_arg_ok() {
+	case $1 in
+	N) is_proactiveness "$2" ;;
+	S) echo "$strategies" | tr ' ' '\n' | grep -qx "$2" ;;
+	*) return 1 ;;
+	esac
+}
+
+# mode_entry NAME: "FUNCTION [ARG]" of a mode name, from mode_table;
+# fails if NAME is none of its modes.
+mode_entry() {
+	local name fn pre post arg kind
+
+	while IFS='|' read -r name fn _; do
+		if [ "$name" = "$1" ]; then
+			echo "$fn"
+			return 0
+		fi
+		case $name in *'<'?'>'*) ;; *) continue ;; esac
+		pre=${name%%<*} post=${name#*>}
+		kind=${name#"$pre"<} kind=${kind%%>*}
+		case $1 in "$pre"*"$post") ;; *) continue ;; esac
+		arg=${1#"$pre"} arg=${arg%"$post"}
+		if [ -n "$arg" ] && mode_arg_ok "$kind" "$arg"; then
+			echo "$fn $arg"
+			return 0
+		fi
+	done <<EOF
+$mode_table
+EOF
+	return 1
+}
+
+# The mode arguments expanded, each checked, the first occurrence kept.
+strategies=$(module_strategies)
+modes=
+add_mode() {
+	case " $modes " in
+	*" $1 "*) ;;
+	*) modes="$modes $1" ;;
+	esac
+}
+for m in $mode_args; do
+	case $m in
+	proactive-kernel)
+		for n in $proactiveness; do add_mode "proactive-kernel-$n"; done ;;
+	proactive-module)
+		for s in $strategies; do add_mode "proactive-module-$s"; done
+		add_mode "proactive-module-$strategy_targeted-concurrent" ;;
+	*)
+		mode_entry "$m" >/dev/null ||
+			bad "unknown mode '$m' (strategies of $module: ${strategies:-none found})"
+		add_mode "$m" ;;
+	esac
+done
+[ -n "$modes" ] || bad "no MODE given"
+if [ "$list_modes" = 1 ]; then
+	for m in $modes; do echo "$m"; done
+	exit 0
+fi
+# The run's modes, which setup.txt lists, and those this call runs.
+run_modes=$modes
+if [ -n "$only_mode" ]; then
+	case " $modes " in
+	*" $only_mode "*) run_modes=$only_mode ;;
+	*) bad "--mode $only_mode: not one of the modes given (${modes# })" ;;
+	esac
+fi
+
+if [ "$in_guest" = 0 ]; then
+	[ "$host" = 1 ] ||
+		die "not in a khugehog guest: this fills most of RAM; pass --host to run here anyway"
+	[ "$(id -u)" = 0 ] || die "--host needs root (module loading, sysctls, pagemap PFNs)"
+	[ -n "$out" ] || die "--host needs --out DIR"
+fi
+for f in "$module" "$frag" "$timed_write"; do
+	[ -e "$f" ] || die "$f not found (run make)"
+done
+
+saved_proactive=
+saved_params=
+loaded=0
+frag_pid=
+sampler_pid=
+sampler_stop_file=${TMPDIR:-/tmp}/khugehog-sampler-stop.$$
+
+# --- cleanup: everything the run took is given back, also on a signal
+cleanup() {
+	trap - EXIT INT TERM HUP
+	sampler_stop
+	if [ -w "$params/compactor_enabled" ]; then
+		echo N >"$params/compactor_enabled" 2>/dev/null
+	fi
+	if [ -n "$frag_pid" ]; then
+		kill -TERM "$frag_pid" 2>/dev/null
+		wait "$frag_pid" 2>/dev/null
+	fi
+	if [ -d "$khh" ]; then
+		echo abort >"$khh/control" 2>/dev/null
+		poll 30 run_is_not running 2>/dev/null
+		echo release >"$khh/control" 2>/dev/null
+		# frag unpins when it ends; this is for a frag that could not.
+		echo unpin >"$khh/control" 2>/dev/null
+	fi
+	restore_params
+	[ "$loaded" = 1 ] && rmmod khugehog 2>/dev/null
+	[ -n "$saved_proactive" ] && echo "$saved_proactive" >"$proactive"
+}
+trap cleanup EXIT
+trap 'say interrupted; exit 130' INT TERM HUP
+
+# run_is_not STATE: khugehog's run is not in STATE
+run_is_not() {
+	! grep -qx "state $1" "$khh/status"
+}
+
+# frag_said FILE PATTERN: frag has written the line; dies if frag has exited
+frag_said() {
+	grep -q "$2" "$1" 2>/dev/null && return 0
+	kill -0 "$frag_pid" 2>/dev/null || die "frag exited early: $(tail -n 3 "$1")"
+	return 1
+}
+
+# wait_line FILE PATTERN SECONDS: wait for a line from frag, while it lives
+wait_line() {
+	poll "$3" frag_said "$1" "$2" || die "timed out waiting for '$2' from frag"
+}
+
+# snapshot PHASE: the mode's state files at the start of a phase
+snapshot() {
+	local dir=$d/snap/$1 f
+
+	mkdir -p "$dir"
+	cat /proc/meminfo >"$dir/meminfo"
+	cat /proc/vmstat >"$dir/vmstat"
+	cat /proc/buddyinfo >"$dir/buddyinfo"
+	cat /proc/pagetypeinfo >"$dir/pagetypeinfo" 2>/dev/null
+	cat /proc/zoneinfo >"$dir/zoneinfo"
+	for f in extfrag_index unusable_index; do
+		cat "$dbg/extfrag/$f" >"$dir/$f" 2>/dev/null
+	done
+	# Not before frag fills memory: nothing more runs then than in the runs
+	# of before, since what does decides where frag's pages land.
+	[ "$1" = before ] || cat "$khh/fragmentation_score" >"$dir/fragmentation_score" 2>/dev/null
+}
+
+# score_sample T0: one "t_s node score free_blocks" line per node: t since
+# uptime T0, the module's node score, and free blocks of order >= 9 from
+# /proc/buddyinfo in order-9 units (sum over zones of nr_free[o] << (o - 9)).
+score_sample() {
+	awk -v t0="$1" '
+		FILENAME == "/proc/uptime" { t = $1 - t0; next }
+		FILENAME == "/proc/buddyinfo" {
+			n = $2
+			sub(/,$/, "", n)
+			if (!(n in fb)) { bnodes[++nb] = n; fb[n] = 0 }
+			w = 1
+			for (i = 14; i <= NF; i++) { fb[n] += $i * w; w *= 2 }
+			next
+		}
+		$1 == "Node" && $3 == "score" { sc[$2] = $4 }
+		END {
+			for (k = 1; k <= nb; k++) {
+				n = bnodes[k]
+				printf "%.2f %s %s %d\n", t, n, (n in sc) ? sc[n] : "-", fb[n]
+			}
+		}' /proc/uptime /proc/buddyinfo "$khh/fragmentation_score" 2>/dev/null
+}
+
+# sampler_start FILE T0: append score_sample lines to FILE every 0.5 s, in
+# the background, until sampler_stop.
+sampler_start() {
+	rm -f "$sampler_stop_file"
+	echo "# t_s node score free_blocks (t from the start of the compaction phase; score: the module's fragmentation_score; free 2M blocks from buddyinfo)" >"$1"
+	(
+		trap - EXIT INT TERM HUP
+		while [ ! -e "$sampler_stop_file" ]; do
+			score_sample "$2" >>"$1"
+			sleep 0.5
+		done
+	) &
+	sampler_pid=$!
+}
+
+sampler_gone() {
+	! kill -0 "$sampler_pid" 2>/dev/null
+}
+
+# sampler_stop: let the sampler finish its line and end; kill it if it lingers
+sampler_stop() {
+	[ -n "$sampler_pid" ] || return 0
+	: >"$sampler_stop_file"
+	poll 3 sampler_gone
+	kill -TERM "$sampler_pid" 2>/dev/null
+	wait "$sampler_pid" 2>/dev/null
+	sampler_pid=
+	rm -f "$sampler_stop_file"
+}
+
+# phase_mark FILE T0 NAME: a comment line where a phase starts
+phase_mark() {
+	echo "# phase $3 $(since "$2")" >>"$1"
+}
+
+# --- module parameters, saved before the first write and restored at the end
+
+# param_value NAME: the parameter's value as it reads ("[a] b" lists: the selected one)
+param_value() {
+	sed -n '1{s/.*\[\([^]]*\)\].*/\1/;p;}' "$params/$1"
+}
+
+# set_params "NAME=VALUE...": write each, saving the old values once.  A
+# write can depend on another (compactor_wmark_low < compactor_wmark_high),
+# so the ones refused are tried again after the others.
+set_params() {
+	local left= p name
+
+	for p in $1; do
+		name=${p%%=*}
+		[ -e "$params/$name" ] || die "khugehog.ko has no parameter $name"
+		case "
+$saved_params" in
+		*"
+$name="*) ;;
+		*) saved_params="$saved_params
+$name=$(param_value "$name")" ;;
+		esac
+		echo "${p#*=}" >"$params/$name" 2>/dev/null || left="$left $p"
+	done
+	for p in $left; do
+		echo "${p#*=}" >"$params/${p%%=*}" ||
+			die "cannot set ${p%%=*}=${p#*=} (dmesg: $(dmesg | tail -n 1))"
+	done
+}
+
+restore_params() {
+	local left= p
+
+	[ -n "$saved_params" ] && [ -d "$params" ] || return 0
+	for p in $saved_params; do
+		echo "${p#*=}" >"$params/${p%%=*}" 2>/dev/null || left="$left $p"
+	done
+	for p in $left; do
+		echo "${p#*=}" >"$params/${p%%=*}" ||
+			echo "experiment: could not restore ${p%%=*}=${p#*=}" >&2
+	done
+	saved_params=
+}
+
+read_cmdline_param() {
+	tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1
+}
+
+# init_on_alloc as the kernel applied it: the boot log says it plainly.
+init_on_alloc_state() {
+	case $(read_cmdline_param init_on_alloc) in
+	0|off|n|N) echo 0; return ;;
+	1|on|y|Y) echo 1; return ;;
+	esac
+	if dmesg | grep -q 'heap alloc:on'; then echo 1
+	elif dmesg | grep -q 'heap alloc:off'; then echo 0
+	else echo unknown
+	fi
+}
+
+record_setup() {
+	{
+		echo "kernel=$(uname -r)"
+		echo "cmdline=$(cat /proc/cmdline)"
+		echo "init_on_alloc=$(init_on_alloc_state)"
+		echo "thp_enabled=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
+		echo "thp_defrag=$(cat /sys/kernel/mm/transparent_hugepage/defrag 2>/dev/null)"
+		echo "compaction_proactiveness=$(cat $proactive 2>/dev/null)"
+		echo "extfrag_threshold=$(cat /proc/sys/vm/extfrag_threshold 2>/dev/null)"
+		echo "min_free_kbytes=$(cat /proc/sys/vm/min_free_kbytes)"
+		echo "mem_total_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
+		echo "cpus=$(grep -c ^processor /proc/cpuinfo)"
+		echo "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+		echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+		# shellcheck disable=SC2086,SC2116 # one line, single spaces
+		echo "modes=$(echo $modes)"
+		# shellcheck disable=SC2086,SC2116 # one line, single spaces
+		echo "compactor_strategies=$(echo $(module_strategies))"
+		echo "gfp=$gfp"
+		echo "order=$order"
+		echo "max_failures=$max_failures"
+		echo "frag_args=$frag_args"
+		echo "settle_s=$settle"
+		echo "compaction_timeout_s=$compaction_timeout"
+		# shellcheck disable=SC2086,SC2116 # one line, single spaces
+		echo "compactor_params=$(echo $compactor_params)"
+	} >"$out/setup.txt"
+}
+
+# record_frag LOG: what frag punched (pattern, keep, seed), from its ready
+# line, into setup.txt: once, as every mode runs the same frag options.
+record_frag() {
+	grep -q '^frag_pattern=' "$out/setup.txt" && return 0
+	awk '/^frag: ready/ {
+		for (i = 3; i <= NF; i++)
+			if ($i ~ /^(pattern|keep|seed)=/)
+				print "frag_" $i
+	}' "$1" >>"$out/setup.txt"
+}
+
+# --- one mode, on freshly fragmented memory
+run_mode() {
+	local fn arg tl t0
+
+	mode=$1
+	# shellcheck disable=SC2046 # two words
+	set -- $(mode_entry "$mode")
+	fn=$1 arg=${2:-}
+	d=$out/$mode
+	rm -rf "$d"
+	mkdir -p "$d"
+	say "$mode: fragmenting memory"
+	snapshot before
+	# shellcheck disable=SC2086 # frag_args is a list of options
+	"$frag" --dump "$d/pagemap" --wait-punch $frag_args >"$d/frag.log" 2>&1 &
+	frag_pid=$!
+	wait_line "$d/frag.log" '^frag: filled' "$phase_timeout"
+	snapshot filled
+	kill -USR1 "$frag_pid"
+	wait_line "$d/frag.log" '^frag: ready' "$phase_timeout"
+	snapshot punched
+	say "$mode: $(grep '^frag: ready' "$d/frag.log")"
+	record_frag "$d/frag.log"
+
+	# The compaction phase: the timeline starts here.
+	tl=$d/score-timeline.txt
+	t0=$(uptime_s)
+	sampler_start "$tl" "$t0"
+	phase_mark "$tl" "$t0" compaction
+	"$fn" compact "$arg"
+	snapshot compacted
+
+	say "$mode: allocating order-$order pages ($gfp) until $max_failures failures in a row"
+	# A sample at each end of the allocations, however short they are.
+	score_sample "$t0" >>"$tl"
+	phase_mark "$tl" "$t0" allocation
+	"$fn" start "$arg"
+	echo "start order=$order gfp=$gfp max_failures=$max_failures" >"$khh/control" ||
+		die "cannot start a khugehog run"
+	poll "$phase_timeout" run_is_not running || die "khugehog run did not finish in ${phase_timeout}s"
+	"$fn" end "$arg"
+	sampler_stop
+	score_sample "$t0" >>"$tl"
+	phase_mark "$tl" "$t0" end
+	cat "$khh/latencies" >"$d/latencies.txt"
+	cat "$khh/summary" >"$d/summary.txt"
+	snapshot allocated
+	say "$mode: $(awk '$1 == "allocated" { a = $2 } $1 == "p50_ns" { p = $2 } $1 == "p90_ns" { q = $2 }
+		$1 == "stop_reason" { s = $2 }
+		END { printf "%d pages, p50 %.1f us, p90 %.1f us, ended by %s", a, p / 1000, q / 1000, s }' "$d/summary.txt")"
+
+	# Release first: the hugepages leave little free, too little to write
+	# the dump safely, and releasing them moves none of frag's pages (their
+	# PFNs are in latencies.txt).
+	echo release >"$khh/control" || die "cannot release the pages"
+	kill -USR1 "$frag_pid"
+	wait_line "$d/frag.log" 'dumped .*pagemap-2' "$phase_timeout"
+	kill -TERM "$frag_pid"
+	wait "$frag_pid"
+	frag_pid=
+	snapshot released
+}
+
+mkdir -p "$out" || die "cannot create $out"
+grep -q " $dbg debugfs " /proc/mounts || mount -t debugfs debugfs "$dbg" || die "cannot mount debugfs"
+if [ ! -d "$khh" ]; then
+	insmod "$module" || die "insmod $module failed"
+	loaded=1
+fi
+record_setup
+# Kernel proactive compaction would compact behind our back.
+if [ -w "$proactive" ]; then
+	saved_proactive=$(cat "$proactive")
+	echo 0 >"$proactive"
+	echo "compaction_proactiveness_during_run=0" >>"$out/setup.txt"
+fi
+for m in $run_modes; do
+	run_mode "$m"
+done
+dmesg >"$out/dmesg.txt"
+say "done: results in $out"

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The driver: the experiment on one or several kernels, each mode in a
+# fresh guest of its own (vm-run.sh, the runner), the modes' results merged
+# into one run directory per kernel, analyzed (analyze.py) and, for several
+# kernels, compared (compare.py).  make demo calls it.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+host=$top/scripts/host
+cache=${KHUGEHOG_CACHE:-$top/.cache}
+python=${PYTHON:-python3}
+
+# One entry per kernel given (-k), in order: image or debian-*, build tree, label.
+kernels=() kdirs=() labels=()
+pending_kdir=
+baseline=
+runner=()	# the options every guest gets
+out=
+one_boot=0
+analyze=1
+
+usage() {
+	cat >&2 <<EOF
+usage: $0 [options] [EXPERIMENT OPTIONS] MODE...
+Run the experiment (scripts/guest/experiment.sh --help: its modes and options)
+in throwaway QEMU guests, a fresh one for each mode, on each kernel given.
+
+  -k, --kernel K        debian-6.1 (default), debian-6.12, or the path of a bzImage;
+                        PATH:DIR gives a bzImage with its build tree.  Repeat -k, or give
+                        a comma-separated list, to run on several kernels in turn
+      --kdir DIR        the build tree of the bzImage given just before (to build the module)
+      --label NAME      several kernels: the name of the kernel given just before, for its
+                        directory and the comparison (default: debian-6.1, debian-6.12, or
+                        a bzImage's kernel release)
+      --baseline NAME   several kernels: the one the comparison divides by (default: the first)
+  -o, --out DIR         the run directory (default: results/<date>-<label>[+<label>...])
+      --one-boot        all modes in one guest, one after another, as on a real box
+      --no-analysis     leave the results unanalyzed
+  -m, --mem SIZE, -c, --cpus N, --accel A, --init-on-alloc N, --append STR,
+  -t, --timeout SEC, -q, --quiet
+                        for each guest: scripts/host/vm-run.sh --help
+
+One kernel: OUT/<mode>/.  Several: OUT/<label>/<mode>/ each, analyzed, and
+OUT/compare.md, compare.json, compare-p90.png.  A kernel that fails does not
+stop the others; the exit status is then 1, and the comparison covers the
+kernels that succeeded.
+EOF
+	exit 2
+}
+
+die() {
+	echo "demo: $*" >&2
+	exit 1
+}
+
+# add_kernel K: one kernel, debian-*, a bzImage path or PATH:KDIR.  A
+# --kdir given before any kernel goes with the first bzImage.
+add_kernel() {
+	local k=$1 d=
+	[ -n "$k" ] || { echo "demo: empty name in --kernel" >&2; usage; }
+	case $k in
+	debian-*) ;;
+	*)
+		if [ ! -e "$k" ] && [[ $k == *:* ]]; then
+			d=${k##*:} k=${k%:*}
+		fi
+		if [ -z "$d" ] && [ -n "$pending_kdir" ]; then
+			d=$pending_kdir pending_kdir=
+		fi
+		;;
+	esac
+	kernels+=("$k") kdirs+=("$d") labels+=("")
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-k|--kernel)
+		[ $# -ge 2 ] || usage
+		if [ -e "$2" ]; then
+			add_kernel "$2"
+		else
+			# A trailing empty item is dropped by read: "a,b," is an error.
+			[[ $2 != *, ]] || { echo "demo: empty name in --kernel '$2'" >&2; usage; }
+			IFS=, read -r -a items <<<"$2"
+			[ ${#items[@]} -gt 0 ] || { echo "demo: empty --kernel" >&2; usage; }
+			for k in "${items[@]}"; do add_kernel "$k"; done
+		fi
+		shift 2 ;;
+	--kdir)
+		[ $# -ge 2 ] || usage
+		if [ ${#kernels[@]} -gt 0 ]; then
+			kdirs[${#kernels[@]} - 1]=$2
+		else
+			pending_kdir=$2
+		fi
+		shift 2 ;;
+	--label)
+		[ $# -ge 2 ] || usage
+		[ ${#kernels[@]} -gt 0 ] || { echo "demo: --label names the --kernel given before it" >&2; usage; }
+		labels[${#kernels[@]} - 1]=$2
+		shift 2 ;;
+	--baseline) [ $# -ge 2 ] || usage; baseline=$2; shift 2 ;;
+	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	--one-boot) one_boot=1; shift ;;
+	--no-analysis) analyze=0; shift ;;
+	-m|--mem|-c|--cpus|--accel|--init-on-alloc|--append|-t|--timeout)
+		[ $# -ge 2 ] || usage; runner+=("$1" "$2"); shift 2 ;;
+	-q|--quiet) runner+=("$1"); shift ;;
+	-h|--help) usage ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || usage
+[ ${#kernels[@]} -gt 0 ] || add_kernel debian-6.1
+[ -z "$pending_kdir" ] || kdirs[0]=${kdirs[0]:-$pending_kdir}
+
+# kernel_tree I: fetch kernel I if it is Debian's, and set its image,
+# build tree and label
+kernel_tree() {
+	local i=$1 k=${kernels[$1]}
+	case $k in
+	debian-*)
+		local fetched
+		fetched=$("$host/kernel-fetch.sh" --cache "$cache" "$k") || die "cannot fetch kernel $k"
+		eval "$fetched"
+		kdirs[i]=$kdir
+		[ -n "${labels[i]}" ] || labels[i]=$k
+		;;
+	*)
+		[ -f "$k" ] || die "no kernel image '$k'"
+		[ -n "${kdirs[i]}" ] && [ -f "${kdirs[i]}/Makefile" ] ||
+			die "--kdir: the build tree of $k is needed to build the module (-k $k --kdir DIR, or -k $k:DIR)"
+		if [ -z "${labels[i]}" ]; then
+			labels[i]=$(make -s -C "${kdirs[i]}" kernelrelease 2>/dev/null) ||
+				die "cannot read the kernel release from ${kdirs[i]}"
+		fi
+		;;
+	esac
+}
+
+# Every kernel fetched and named first: a bad one fails before any guest boots.
+for i in "${!kernels[@]}"; do
+	kernel_tree "$i"
+	[[ ${labels[i]} =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] ||
+		{ echo "demo: bad label '${labels[i]}' (letters, digits, . _ + -)" >&2; usage; }
+	for ((j = 0; j < i; j++)); do
+		[ "${labels[j]}" != "${labels[i]}" ] ||
+			{ echo "demo: two kernels labelled '${labels[i]}': name one with --label" >&2; usage; }
+	done
+done
+if [ -n "$baseline" ]; then
+	printf '%s\n' "${labels[@]}" | grep -qxF -- "$baseline" ||
+		{ echo "demo: --baseline '$baseline' is none of: ${labels[*]}" >&2; usage; }
+fi
+[ -n "$out" ] || out=$top/results/$(date +%Y%m%d-%H%M%S)-$(IFS=+; echo "${labels[*]}")
+mkdir -p "$out"
+
+# run_kernel I DIR ARGS...: the experiment on kernel I into DIR
+run_kernel() {
+	local i=$1 dir=$2 ko modes m work first=1 rc=0
+	local boot=("$host/vm-run.sh" "${runner[@]}" --kernel "${kernels[$1]}" --kdir "${kdirs[$1]}")
+	shift 2
+	if [ "$one_boot" = 1 ]; then
+		"${boot[@]}" --out "$dir" experiment "$@"
+		return
+	fi
+	ko=$("$host/module-build.sh" --cache "$cache" "${kdirs[i]}") || die "module build failed"
+	# The modes the words given stand for, as experiment.sh expands them; a
+	# bad mode or option is its usage error, before any guest boots.
+	modes=$(sh "$top/scripts/guest/experiment.sh" --module "$ko" "$@" --list-modes) || exit $?
+	# A mode leaves pageblocks claimed by other migratetypes, which changes
+	# how far the next one's compaction gets: a fresh guest for each.
+	work=$(mktemp -d "$dir/.boot.XXXXXX")
+	for m in $modes; do
+		rm -rf "${dir:?}/$m" "$work/$m"
+		if ! "${boot[@]}" --out "$work/$m" experiment "$@" --mode "$m"; then
+			# What the failed guest left, console first, in the layout
+			# of a mode that succeeded.
+			mkdir -p "$dir/$m"
+			[ -d "$work/$m/$m" ] && cp -r "$work/$m/$m/." "$dir/$m/"
+			rm -rf "${work:?}/$m/$m"
+			cp -r "$work/$m/." "$dir/$m/"
+			echo "demo: mode $m failed; its console: ${dir#"$top"/}/$m/console.log" >&2
+			tail -n 15 "$dir/$m/console.log" >&2
+			rc=1
+			break
+		fi
+		mv "$work/$m/$m" "$dir/$m"
+		mv "$work/$m"/console*.log "$work/$m/dmesg.txt" "$dir/$m/"
+		if [ "$first" = 1 ]; then
+			mv "$work/$m/setup.txt" "$dir/setup.txt"
+			echo "boots=one per mode" >>"$dir/setup.txt"
+			first=0
+		fi
+	done
+	rm -rf "$work"
+	return $rc
+}
+
+if [ ${#kernels[@]} -eq 1 ]; then
+	rc=0
+	run_kernel 0 "$out" "$@" || rc=$?
+	[ "$rc" != 0 ] || [ "$analyze" = 0 ] || "$python" "$top/scripts/analyze.py" "$out" || rc=$?
+	echo "demo: results in ${out#"$top"/}" >&2
+	exit "$rc"
+fi
+
+rc=0 ok=() failed=()
+for i in "${!kernels[@]}"; do
+	label=${labels[i]}
+	echo "demo: === kernel $((i + 1)) of ${#kernels[@]}: $label ===" >&2
+	rm -rf "${out:?}/$label"
+	mkdir -p "$out/$label"
+	krc=0
+	run_kernel "$i" "$out/$label" "$@" || krc=$?
+	if [ "$krc" = 0 ] && [ "$analyze" = 1 ]; then
+		"$python" "$top/scripts/analyze.py" "$out/$label" || krc=$?
+	fi
+	if [ "$krc" = 0 ]; then
+		ok+=("$label")
+	else
+		failed+=("$label (exit $krc)")
+		rc=1
+	fi
+done
+if [ "$analyze" = 1 ] && [ ${#ok[@]} -gt 0 ]; then
+	# Every kernel, in -k order: those without a summary.json are listed as such.
+	"$python" "$top/scripts/compare.py" --allow-missing ${baseline:+--baseline "$baseline"} \
+		"$out" "${labels[@]}" || rc=1
+fi
+echo "demo: kernels succeeded: ${ok[*]:-none}" >&2
+[ ${#failed[@]} -eq 0 ] || echo "demo: kernels FAILED: ${failed[*]}" >&2
+echo "demo: results in ${out#"$top"/}" >&2
+exit "$rc"

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The helpers the shell scripts share: the experiment driver and the guest
+# tests (in the guest or on a test box), and the checks of a run (anywhere).
+# POSIX sh with `local`, which busybox ash has.  Source it.
+
+# kv KEY FILE: the value of a "key value" line: the module's summary,
+# status and compactor_status files
+kv() {
+	awk -v k="$1" '$1 == k { print $2; exit }' "$2" 2>/dev/null
+}
+
+# setting KEY FILE: the value of a "key=value" line (setup.txt,
+# compaction.txt); the last one if there are several
+setting() {
+	sed -n "s/^$1=//p" "$2" 2>/dev/null | tail -n 1
+}
+
+# poll SECONDS CMD...: run CMD every 0.1 s until it succeeds; fail after SECONDS
+poll() {
+	local n=$(($1 * 10))
+
+	shift
+	until "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# uptime_s: seconds since boot, to 0.01 s (busybox date has no %N)
+uptime_s() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+# since T0: seconds since uptime T0, two decimals
+since() {
+	awk -v t0="$1" '{ printf "%.2f\n", $1 - t0 }' /proc/uptime
+}
+
+# ms_since T0: milliseconds since uptime T0
+ms_since() {
+	awk -v t0="$1" '{ printf "%d\n", ($1 - t0) * 1000 }' /proc/uptime
+}
+
+# pcp_pages [ZONEINFO]: free pages on the per-CPU lists, all CPUs and zones
+pcp_pages() {
+	awk '$1 == "count:" { n += $2 } END { print n + 0 }' "${1:-/proc/zoneinfo}"
+}
+
+# free_kib [MEMINFO ZONEINFO]: free memory in kB, counting the pages on the
+# per-CPU lists, which MemFree leaves out: freed order-9 pages can sit
+# there (6.1+), which would look like a leak.
+free_kib() {
+	awk -v pcp="$(pcp_pages "${2:-/proc/zoneinfo}")" \
+		'/^MemFree:/ { print $2 + pcp * 4 }' "${1:-/proc/meminfo}"
+}
+
+# node_scores [FILE]: "node score" per node, from the module's
+# fragmentation_score file
+node_scores() {
+	awk '$1 == "Node" && $3 == "score" { print $2, $4 }' \
+		"${1:-/sys/kernel/debug/khugehog/fragmentation_score}"
+}
+
+# highest_score: the highest score of the node_scores lines on stdin
+highest_score() {
+	awk 'NR == 1 || $2 > m { m = $2 } END { print m }'
+}

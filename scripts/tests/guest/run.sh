@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The measured run: -EBUSY and unload mid-run, low orders against the OOM
+# killer, the sample buffer, the alloc_latency tracepoint.  Sourced by
+# vm-tests.sh.
+
+t_busy_while_running_and_unload_mid_run() {
+	rc=0
+	free0=$(free_kib)
+	start_frag || return 1
+	load || { kill $fpid; return 1; }
+	# __GFP_RETRY_MAYFAIL retries compaction rather than failing early:
+	# a run of seconds, long enough to write to it while it runs.
+	echo "start gfp=transhuge_retry" >"$khh/control" || rc=1
+	if status_is running; then
+		write_expect "Device or resource busy" start || rc=1
+		write_expect "Device or resource busy" release || rc=1
+		# The run is a kthread of its own, not a workqueue worker.
+		kthread_pid khugehog_run >/dev/null || { diag "no khugehog_run thread during a run"; rc=1; }
+		status_is running ||
+			{ diag "the run ended before the test was over: inconclusive"; rc=1; }
+	else
+		diag "the run ended before it could be tested for -EBUSY"
+		rc=1
+	fi
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	unload || rc=1
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 2) }' ||
+		{ diag "rmmod mid-run took $t0 -> $t1 s"; rc=1; }
+
+	# Without direct compaction (GFP_TRANSHUGE_LIGHT) the fragmented memory
+	# gives few pages: the run must end at the 5th failure in a row.
+	load || rc=1
+	echo "start gfp=transhuge_light max_failures=5" >"$khh/control" && wait_done || rc=1
+	tail -n 6 "$khh/latencies" | awk '{ print $3 }' | tr -d '\n' >/tmp/tail
+	grep -qx "stop_reason failure" "$khh/summary" || { diag "transhuge_light run: $(grep stop_reason "$khh/summary")"; rc=1; }
+	case $(cat /tmp/tail) in
+	*100000|00000) ;;
+	*) diag "transhuge_light run, success of the last 6 attempts: $(cat /tmp/tail), expected 100000"; rc=1 ;;
+	esac
+	diag "transhuge_light run on fragmented memory: $(kv allocated "$khh/summary") allocated, $(kv failed "$khh/summary") failed"
+	unload || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	free1=$(free_kib)
+	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after unloading mid-run"; rc=1; }
+	return $rc
+}
+
+# At orders up to PAGE_ALLOC_COSTLY_ORDER a reclaiming allocation does not
+# fail: it ends in the OOM killer, which cannot free what the run holds
+# (a panic once nothing killable is left).  Every preset at orders 0-3
+# ends by the free-memory floor or by failing, never by the OOM killer,
+# and leaves at least the floor free (one allocation and the kernel's own
+# use aside).
+t_low_orders_no_oom() {
+	load || return 1
+	rc=0
+	for g in kernel transhuge_light transhuge_retry; do
+		for o in 0 1 2 3; do
+			dmesg_mark
+			echo "start order=$o gfp=$g" >"$khh/control" || { diag "$g order $o: start refused"; rc=1; continue; }
+			wait_done 1800 || { diag "$g order $o: still running after 180 s"; rc=1; }
+			stop=$(kv stop_reason "$khh/summary")
+			after=$(kv free_kib_after "$khh/summary")
+			floor=$(kv free_floor_kib "$khh/summary")
+			diag "$g order $o: $(kv allocated "$khh/summary") pages in $(($(kv duration_ns "$khh/summary") / 1000000)) ms, stop_reason $stop, free after $after kB, floor $floor kB, gfp_flags $(kv gfp_flags "$khh/summary")"
+			case $stop in
+			memory_floor|failure) ;;
+			*) diag "$g order $o: stop_reason $stop"; rc=1 ;;
+			esac
+			[ "$after" -ge $((floor - (8 << o) - 1024)) ] ||
+				{ diag "$g order $o: $after kB left free, below the floor $floor kB"; rc=1; }
+			if dmesg_new | grep -E "$oom_lines" >/tmp/oom; then
+				diag "$g order $o: the OOM killer ran:"
+				head -n 5 /tmp/oom | while IFS= read -r l; do diag "  $l"; done
+				rc=1
+			fi
+			echo release >"$khh/control" || rc=1
+		done
+	done
+	unload || rc=1
+	return $rc
+}
+
+# A run that fills its sample buffer says so; the buffer a run gets by
+# default has room for every free page of its order after max_failures - 1
+# failures each.
+t_run_stops_when_buffer_full() {
+	load || return 1
+	rc=0
+	echo "start samples=8" >"$khh/control" && wait_done || rc=1
+	for kv in "stop_reason buffer_full" "attempts 8" "allocated 8" "held 8" "samples_capacity 8"; do
+		grep -qx "$kv" "$khh/summary" || { diag "samples=8 run: no '$kv' in the summary"; rc=1; }
+	done
+	echo release >"$khh/control" || rc=1
+	echo "start count=4 max_failures=16" >"$khh/control" && wait_done || rc=1
+	grep -qx "stop_reason count" "$khh/summary" || { diag "count=4 run: $(grep stop_reason "$khh/summary")"; rc=1; }
+	grep -qx "samples_capacity 4" "$khh/summary" || { diag "count=4 run: $(grep samples_capacity "$khh/summary")"; rc=1; }
+	echo release >"$khh/control" || rc=1
+	echo "start max_failures=16" >"$khh/control" && wait_done || rc=1
+	cap=$(kv samples_capacity "$khh/summary")
+	free=$(kv free_kib_before "$khh/summary")
+	floor=$(kv free_floor_kib "$khh/summary")
+	want=$(( ((free - floor) / 2048 + 1) * 16 ))
+	diag "default run, max_failures=16: capacity $cap samples for $free kB free, floor $floor kB; stop_reason $(kv stop_reason "$khh/summary") after $(kv attempts "$khh/summary") attempts"
+	[ "$cap" -ge "$want" ] || { diag "capacity $cap, below $want"; rc=1; }
+	grep -qx "stop_reason buffer_full" "$khh/summary" && { diag "the default run filled its buffer"; rc=1; }
+	echo release >"$khh/control" || rc=1
+	unload || rc=1
+	return $rc
+}
+
+# The tracepoint fires once per attempt and says what the latencies file says.
+t_alloc_latency_tracepoint() {
+	rc=0
+	tr=/sys/kernel/tracing
+	ev=$tr/events/khugehog/alloc_latency
+	load || return 1
+	[ -d "$ev" ] || { diag "no $ev"; unload; return 1; }
+	: >"$tr/trace"
+	echo 1 >"$ev/enable"
+	echo "start count=8" >"$khh/control" && wait_done || rc=1
+	echo 0 >"$ev/enable"
+	grep -o 'index=.*' "$tr/trace" >/tmp/ev
+	awk '{ printf "index=%d order=9 success=%d latency_ns=%d pfn=0x%x\n", $1, $3, $2, $4 }' \
+		"$khh/latencies" >/tmp/want
+	[ "$(wc -l </tmp/ev)" = 8 ] || { diag "$(wc -l </tmp/ev) events for 8 allocations"; rc=1; }
+	cmp -s /tmp/want /tmp/ev || {
+		diag "events differ from the latencies file:"
+		diff /tmp/want /tmp/ev | head -n 6 | while IFS= read -r l; do diag "  $l"; done
+		rc=1
+	}
+	diag "$(head -n 1 /tmp/ev)"
+	unload || rc=1
+	return $rc
+}
+
+# After compact_memory the per-CPU lists hold tens of MiB of free pages
+# (their high mark follows the low watermark on 6.1; compaction returns
+# the free pages it isolated but did not use to them).  A run drains them
+# at the floor, as the allocator would before giving up, and ends with no
+# more than a few hugepages' worth of memory above the floor.
+t_run_ends_at_floor_after_compaction() {
+	rc=0
+	start_frag -S 7 || return 1
+	load || { kill $fpid; return 1; }
+	timed-write /proc/sys/vm/compact_memory 1 >/dev/null || rc=1
+	echo "start max_failures=16" >"$khh/control" && wait_done 1200 || rc=1
+	after=$(kv free_kib_after "$khh/summary")
+	floor=$(kv free_floor_kib "$khh/summary")
+	diag "$(kv allocated "$khh/summary") pages, stop_reason $(kv stop_reason "$khh/summary"), free after $after kB, floor $floor kB, $(kv floor_drains "$khh/summary") drains; $(pcp_pages) pages on per-CPU lists now"
+	grep -qx "stop_reason memory_floor" "$khh/summary" || rc=1
+	[ "$after" -le $((floor + 8192)) ] ||
+		{ diag "$((after - floor)) kB free above the floor: more than 4 hugepages left out"; rc=1; }
+	echo release >"$khh/control" || rc=1
+	unload || rc=1
+	kill -TERM $fpid
+	wait $fpid
+	return $rc
+}
