@@ -8,17 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kinds import METHOD_KERNEL, METHOD_MANUAL, METHOD_MODULE, METHOD_NONE, TARGETED
 from .rundir import PAGE_KIB, int_or_none, parse_float_opt
 
-# The methods, as the experiment driver records them in compaction.txt.
-METHOD_NONE = "none"                    # on-demand: compaction only on the allocation path
-METHOD_MANUAL = "compact_memory"
-METHOD_KERNEL = "proactive-kernel"
-METHOD_MODULE = "proactive-module"
 METHOD_RANK = {METHOD_NONE: 0, METHOD_MANUAL: 1, METHOD_KERNEL: 2, METHOD_MODULE: 3}
-# The strategy whose migrations the report holds against its floor and
-# against compact_memory's.
-TARGETED = "targeted"
 
 # (percent, label) in report order; p99.9 is permille 999.
 PERCENTILES = [(5, "p5"), (10, "p10"), (25, "p25"), (30, "p30"), (40, "p40"),

@@ -4,9 +4,9 @@
 import numpy as np
 
 from .fmt import fmt_opt, fmt_us, table_markdown
-from .model import (ARTICLE_P90_US, FLOOR_AIM, METHOD_MANUAL, METHOD_MODULE, METHOD_NONE,
-                    PERCENTILES, VMSTAT_COUNTERS, order_blocks, p90_ratios,
-                    targeted_vs_manual)
+from .kinds import METHOD_MANUAL, METHOD_MODULE, METHOD_NONE
+from .model import (ARTICLE_P90_US, FLOOR_AIM, PERCENTILES, VMSTAT_COUNTERS, order_blocks,
+                    p90_ratios, targeted_vs_manual)
 from .plots import SCORE_LINEAR_S
 from .rundir import PAGE_KIB, PAGEMAP_STAGES, REGION_PAGES
 

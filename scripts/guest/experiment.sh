@@ -230,6 +230,32 @@ EOF
 	return 1
 }
 
+# mode_group NAME: the modes a group name stands for, from mode_groups;
+# fails if NAME is none of its groups.
+mode_group() {
+	local group names desc w name values v
+
+	while IFS='|' read -r group names desc; do
+		[ "$group" = "$1" ] || continue
+		for w in $names; do
+			name=${w%%:*}
+			case $w in
+			*:*) values=${w#*:} ;;
+			*'<N>'*) values=$proactiveness ;;
+			*'<S>'*) values=$strategies ;;
+			*) values=x ;;
+			esac
+			for v in $values; do
+				echo "$name" | sed "s/<[NS]>/$v/"
+			done
+		done
+		return 0
+	done <<EOF
+$mode_groups
+EOF
+	return 1
+}
+
 # The mode arguments expanded, each checked, the first occurrence kept.
 strategies=$(module_strategies)
 modes=
@@ -240,17 +266,12 @@ add_mode() {
 	esac
 }
 for m in $mode_args; do
-	case $m in
-	proactive-kernel)
-		for n in $proactiveness; do add_mode "proactive-kernel-$n"; done ;;
-	proactive-module)
-		for s in $strategies; do add_mode "proactive-module-$s"; done
-		add_mode "proactive-module-$strategy_targeted-concurrent" ;;
-	*)
-		mode_entry "$m" >/dev/null ||
-			bad "unknown mode '$m' (strategies of $module: ${strategies:-none found})"
-		add_mode "$m" ;;
-	esac
+	group=$(mode_group "$m") || group=$m
+	for g in $group; do
+		mode_entry "$g" >/dev/null ||
+			bad "unknown mode '$g' (strategies of $module: ${strategies:-none found})"
+		add_mode "$g"
+	done
 done
 [ -n "$modes" ] || bad "no MODE given"
 if [ "$list_modes" = 1 ]; then

@@ -25,9 +25,11 @@ proactive-kernel-<N>|mode_proactive_kernel|kcompactd'"'"'s proactive compaction:
 proactive-module-<S>|mode_proactive_module|khugehog.ko'"'"'s compactor with strategy S: enable it, wait until it reports its target reached (or --compaction-timeout), disable it
 proactive-module-<S>-concurrent|mode_proactive_module_concurrent|enable the compactor with strategy S as the allocations start; disable it when they end'
 
-# What the group names stand for (experiment.sh expands them).
-mode_groups='proactive-kernel|proactive-kernel-<N> for each N of --proactiveness
-proactive-module|proactive-module-<S> for each strategy S of the module, and proactive-module-'"$strategy_targeted"'-concurrent'
+# GROUP|the NAMEs of mode_table it stands for, each <N> and <S> taken over
+# every value (--proactiveness; the module's strategies) or the one after
+# a colon|what it does.  experiment.sh expands them.
+mode_groups='proactive-kernel|proactive-kernel-<N>|proactive-kernel-<N> for each N of --proactiveness
+proactive-module|proactive-module-<S> proactive-module-<S>-concurrent:'"$strategy_targeted"'|proactive-module-<S> for each strategy S of the module, and proactive-module-'"$strategy_targeted"'-concurrent'
 
 # ---- the kernel's own: none, compact_memory, proactive compaction
 

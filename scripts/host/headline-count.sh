@@ -54,12 +54,14 @@ for i in $(seq 1 "$n"); do
 		-exec rm -rf {} + 2>/dev/null || true
 done
 
-python3 - "$out" "$n" "$ratio_min" "$pct_min" <<'EOF'
+python3 - "$out" "$n" "$ratio_min" "$pct_min" "$top/scripts" <<'EOF'
 import json
 import sys
 from pathlib import Path
 
 out, n, ratio_min, pct_min = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+sys.path.insert(0, sys.argv[5])
+from analysis.kinds import METHOD_MANUAL, METHOD_NONE  # noqa: E402
 rows, shown, kernel = [], 0, "?"
 for i in range(1, n + 1):
     path = out / f"run-{i}" / "summary.json"
@@ -69,8 +71,8 @@ for i in range(1, n + 1):
         rows.append(f"| {i} | - | - | - | - | - | - | the run failed (run-{i}.log) |")
         continue
     kernel = s.get("kernel", kernel)
-    m = {r["mode"]: r for r in s["modes"]}
-    od, mn = m.get("ondemand"), m.get("manual")
+    by = {r.get("compaction", {}).get("method"): r for r in reversed(s["modes"])}
+    od, mn = by.get(METHOD_NONE), by.get(METHOD_MANUAL)
     if not od or not mn:
         rows.append(f"| {i} | - | - | - | - | - | - | a mode is missing |")
         continue

@@ -111,3 +111,20 @@ kernel_block_counts() {
 strategies() {
 	tr -d '[]' <"$par/compactor_strategy"
 }
+
+# end_frag: stop the frag start_frag started, and wait for it
+end_frag() {
+	kill -TERM $fpid
+	wait $fpid
+}
+
+# memory_back FREE0 [WHEN]: free memory is back within 1% of FREE0 (kB);
+# more free memory than before is no leak
+memory_back() {
+	local now
+
+	now=$(free_kib)
+	back_within_pct "$now" "$1" 1 && return 0
+	diag "MemFree $1 kB before, $now kB after${2:+ $2}"
+	return 1
+}

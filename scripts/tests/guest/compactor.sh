@@ -103,8 +103,7 @@ t_compactor_strategies_reach_target() {
 			rc=1
 		fi
 		unload || rc=1
-		kill -TERM $fpid
-		wait $fpid
+		end_frag
 	done
 	return $rc
 }
@@ -131,8 +130,7 @@ t_compact_block_tracepoint() {
 	[ "$(cstat blocks_emptied)" -gt 0 ] || { diag "no block emptied in 3 s"; rc=1; }
 	diag "$(wc -l </tmp/ev) events; $(head -n 1 /tmp/ev)"
 	unload || rc=1
-	kill -TERM $fpid
-	wait $fpid
+	end_frag
 	return $rc
 }
 
@@ -159,10 +157,8 @@ t_compactor_enable_disable_cycles() {
 	done
 	diag "$n enable/disable cycles, slowest disable $worst ms"
 	unload || rc=1
-	kill -TERM $fpid
-	wait $fpid
-	free1=$(free_kib)
-	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after"; rc=1; }
+	end_frag
+	memory_back "$free0" || rc=1
 	return $rc
 }
 
@@ -191,10 +187,8 @@ t_compactor_load_unload_cycles() {
 		i=$((i + 1))
 	done
 	diag "20 load/unload cycles with the compactor running, slowest rmmod $worst ms"
-	kill -TERM $fpid
-	wait $fpid
-	free1=$(free_kib)
-	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after"; rc=1; }
+	end_frag
+	memory_back "$free0" || rc=1
 	return $rc
 }
 
@@ -260,8 +254,7 @@ t_compactor_ignores_userspace_kill() {
 	diag "then: score $(cstat node0_score) after $(cstat passes) passes, $(cstat blocks_emptied) blocks emptied; disabled in $ms ms"
 	[ "$ms" -lt 1000 ] || { diag "disable took $ms ms"; rc=1; }
 	unload || rc=1
-	kill -TERM $fpid
-	wait $fpid
+	end_frag
 	return $rc
 }
 
@@ -289,10 +282,8 @@ t_compactor_frees_block_with_held_page() {
 		rc=1
 	fi
 	unload || rc=1
-	kill -TERM $fpid
-	wait $fpid
-	free1=$(free_kib)
-	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after"; rc=1; }
+	end_frag
+	memory_back "$free0" || rc=1
 	return $rc
 }
 
@@ -325,7 +316,6 @@ t_compactor_node_pass_lets_system_freeze() {
 	fi
 	echo N >"$par/compactor_enabled" || rc=1
 	unload || rc=1
-	kill -TERM $fpid
-	wait $fpid
+	end_frag
 	return $rc
 }

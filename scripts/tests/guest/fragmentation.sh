@@ -47,8 +47,7 @@ kernel_node_score() {
 t_frag_punch_leaves_quarter() {
 	rm -f /tmp/pm-*.txt
 	start_frag -p stride -d /tmp/pm || return 1
-	kill -TERM $fpid
-	wait $fpid
+	end_frag
 	[ -s /tmp/pm-0.txt ] && [ -s /tmp/pm-1.txt ] || { diag "no pagemap dumps: $(cat /tmp/frag.log)"; return 1; }
 	awk '
 		FNR == 1 { stage++ }
@@ -83,8 +82,7 @@ t_extfrag_files_match_kernel() {
 		{ diag "fragmentation_score: '$(cat /tmp/m)', from the kernel's files: '$(cat /tmp/want)'"; rc=1; }
 	diag "fragmented memory: $(cat /tmp/m); order-9 unusable index $(awk '$4 == "DMA32" { print $14 }' /tmp/k1)"
 	unload || rc=1
-	kill -TERM $fpid
-	wait $fpid
+	end_frag
 	return $rc
 }
 
@@ -108,8 +106,7 @@ t_fragmentation_score_adds_up() {
 	done
 	diag "$n reads while frag filled and punched, $bad with a node score that is not the sum of its zones'"
 	[ $bad = 0 ] || rc=1
-	kill -TERM $fpid
-	wait $fpid
+	end_frag
 	unload || rc=1
 	return $rc
 }

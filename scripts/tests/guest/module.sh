@@ -98,8 +98,7 @@ t_load_unload_cycles() {
 		unload || return 1
 		i=$((i + 1))
 	done
-	free1=$(free_kib)
-	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before 20 cycles, $free1 kB after"; rc=1; }
+	memory_back "$free0" "20 cycles" || rc=1
 	diag "MemFree before $free0 kB, after 20 cycles $free1 kB"
 	return $rc
 }

@@ -23,8 +23,7 @@ t_pin_unpin() {
 	[ "$n2" = "$n" ] || { diag "seed 3 pinned $n, then $n2 pages"; rc=1; }
 	echo unpin >"$khh/control" || rc=1
 	[ "$(kv pinned "$khh/status")" = 0 ] || { diag "pages still pinned after unpin"; rc=1; }
-	free1=$(free_kib)
-	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after unpin"; rc=1; }
+	memory_back "$free0" "unpin" || rc=1
 	diag "share=25: $n of $blocks pageblocks pinned"
 
 	# frag --unmovable pins after punching and unpins when it exits.
@@ -35,8 +34,7 @@ t_pin_unpin() {
 	until grep -qs '^frag: ready' /tmp/frag.log || [ $i -gt 600 ]; do sleep 0.1; i=$((i + 1)); done
 	grep -q '^frag: pinned [1-9]' /tmp/frag.log || { diag "frag -u 10:5: $(cat /tmp/frag.log)"; rc=1; }
 	[ "$(kv pinned "$khh/status")" -gt 0 ] || { diag "nothing pinned while frag -u runs"; rc=1; }
-	kill -TERM $fpid
-	wait $fpid
+	end_frag
 	[ "$(kv pinned "$khh/status")" = 0 ] || { diag "frag exited, $(kv pinned "$khh/status") pages still pinned"; rc=1; }
 	diag "$(grep '^frag: pinned' /tmp/frag.log)"
 
@@ -107,8 +105,7 @@ t_pageblock_types_kept() {
 	echo 0 >"$ev/enable"
 	types_kept "targeted session ($(cstat blocks_emptied) blocks emptied)" /tmp/pt0 /tmp/pt1 || rc=1
 	unload || rc=1
-	kill -TERM $fpid
-	wait $fpid
+	end_frag
 	return $rc
 }
 
@@ -145,8 +142,7 @@ t_offline_memory_untouched() {
 	echo N >"$par/compactor_enabled" || rc=1
 	diag "${blk##*/} offline: $n pins, targeted emptied $(cstat blocks_emptied) blocks"
 	unload || rc=1
-	kill -TERM $fpid
-	wait $fpid
+	end_frag
 	echo 1 >"$blk/online" || { diag "${blk##*/} would not come back online"; rc=1; }
 	if dmesg_new | grep -E "$ktap_bad_dmesg|Bad page" >/tmp/bad; then
 		head -n 8 /tmp/bad | while IFS= read -r l; do diag "  $l"; done

@@ -41,10 +41,8 @@ t_busy_while_running_and_unload_mid_run() {
 	esac
 	diag "transhuge_light run on fragmented memory: $(kv allocated "$khh/summary") allocated, $(kv failed "$khh/summary") failed"
 	unload || rc=1
-	kill -TERM $fpid
-	wait $fpid
-	free1=$(free_kib)
-	back_within_pct "$free1" "$free0" 1 || { diag "MemFree $free0 kB before, $free1 kB after unloading mid-run"; rc=1; }
+	end_frag
+	memory_back "$free0" "unloading mid-run" || rc=1
 	return $rc
 }
 
@@ -156,7 +154,6 @@ t_run_ends_at_floor_after_compaction() {
 		{ diag "$((after - floor)) kB free above the floor: more than 4 hugepages left out"; rc=1; }
 	echo release >"$khh/control" || rc=1
 	unload || rc=1
-	kill -TERM $fpid
-	wait $fpid
+	end_frag
 	return $rc
 }
