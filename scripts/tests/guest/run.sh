@@ -134,26 +134,3 @@ t_alloc_latency_tracepoint() {
 	unload || rc=1
 	return $rc
 }
-
-# After compact_memory the per-CPU lists hold tens of MiB of free pages
-# (their high mark follows the low watermark on 6.1; compaction returns
-# the free pages it isolated but did not use to them).  A run drains them
-# at the floor, as the allocator would before giving up, and ends with no
-# more than a few hugepages' worth of memory above the floor.
-t_run_ends_at_floor_after_compaction() {
-	rc=0
-	start_frag -S 7 || return 1
-	load || { kill $fpid; return 1; }
-	timed-write /proc/sys/vm/compact_memory 1 >/dev/null || rc=1
-	echo "start max_failures=16" >"$khh/control" && wait_done 1200 || rc=1
-	after=$(kv free_kib_after "$khh/summary")
-	floor=$(kv free_floor_kib "$khh/summary")
-	diag "$(kv allocated "$khh/summary") pages, stop_reason $(kv stop_reason "$khh/summary"), free after $after kB, floor $floor kB, $(kv floor_drains "$khh/summary") drains; $(pcp_pages) pages on per-CPU lists now"
-	grep -qx "stop_reason memory_floor" "$khh/summary" || rc=1
-	[ "$after" -le $((floor + 8192)) ] ||
-		{ diag "$((after - floor)) kB free above the floor: more than 4 hugepages left out"; rc=1; }
-	echo release >"$khh/control" || rc=1
-	unload || rc=1
-	end_frag
-	return $rc
-}
