@@ -62,7 +62,7 @@ t_compactor_strategies_reach_target() {
 			poll 90 target_reached ||
 				{ diag "$s: score $score0 -> $(cstat node0_score) in 90 s, low watermark $low not reached"; src=1; } ;;
 		node)
-			# One whole-node compaction leaves a score of 4-20 here.
+			# One whole-node compaction takes it well below half.
 			poll 60 cstat_le node0_score $((score0 / 2)) ||
 				{ diag "$s: score $score0 -> $(cstat node0_score) in 60 s, not halved"; src=1; } ;;
 		alloc)
@@ -85,8 +85,8 @@ t_compactor_strategies_reach_target() {
 			diag "  emptied $(cstat blocks_emptied) blocks (busy $(cstat blocks_busy)), floor $(cstat pages_floor) pages, own count $(cstat pages_migrated), soaked $(cstat pages_soaked)"
 			[ "$(cstat blocks_emptied)" -gt 0 ] || { diag "targeted emptied no block"; src=1; }
 			# The pages it freed are back in the buddy lists, not
-			# parked on per-CPU lists (27000-30000 pages on 6.12
-			# without its drain, 470-840 with it).
+			# parked on per-CPU lists (the README has the figures
+			# with and without the drain).
 			pcp=$(pcp_pages)
 			diag "  $pcp pages on per-CPU lists after the session"
 			[ "$pcp" -lt 4096 ] || { diag "$s: $pcp pages left on per-CPU lists"; src=1; } ;;

@@ -178,7 +178,7 @@ t_targeted_hugepages_90pct_of_manual() {
 
 # Hugepages obtained against free memory right before the run (snap/compacted),
 # per-CPU lists included as in scripts/analyze.py.  A functional floor, not
-# the target: runs get 95-99% here; the figure itself is in results/.
+# the target: the figures are in results/.
 t_hugepages_over_75pct_of_free() {
 	rc=0
 	for m in $modes; do
