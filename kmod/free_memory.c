@@ -95,10 +95,17 @@ bool khh_below_free_floor(unsigned int order)
  * so one free movable page is taken that way, and given back.  Only from
  * a MOVABLE pageblock (see pageblock.c); the allocator may have just
  * stolen the page's block from another type.
+ *
+ * That page may come from below the watermarks (__GFP_MEMALLOC), for the
+ * moment it is held: at the free-memory floor, where a run drains, a
+ * boosted low watermark can be above what the buddy lists hold, while
+ * the per-CPU lists hold what is missing.
  */
 void khh_drain_pcp(int nid)
 {
-	struct page *page = alloc_pages_node(nid, KHH_GFP_FREE_PAGE, 0);
+	const gfp_t gfp = (KHH_GFP_FREE_PAGE & ~__GFP_NOMEMALLOC) |
+			  __GFP_MEMALLOC;
+	struct page *page = alloc_pages_node(nid, gfp, 0);
 	unsigned long pfn;
 	bool movable;
 
