@@ -207,7 +207,7 @@ static bool khh_run_at_floor(struct khh_run *run)
 	if (run->floor_drains < KHH_FLOOR_DRAINS) {
 		run->floor_drains++;
 		for_each_online_node(nid)
-			khh_drain_pcp(nid);
+			run->floor_drains_failed += khh_drain_pcp(nid);
 		if (!khh_below_free_floor(run->cfg.order))
 			return false;
 	}

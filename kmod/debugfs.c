@@ -248,6 +248,7 @@ static int khh_summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "free_floor_kib %lu\n",
 		   run->floor_pages << (PAGE_SHIFT - 10));
 	seq_printf(m, "floor_drains %u\n", run->floor_drains);
+	seq_printf(m, "floor_drains_failed %u\n", run->floor_drains_failed);
 	seq_printf(m, "free_kib_before %lu\n", run->free_kib_before);
 	seq_printf(m, "free_kib_after %lu\n", run->free_kib_after);
 	seq_printf(m, "duration_ns %llu\n", run->duration_ns);

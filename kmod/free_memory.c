@@ -86,34 +86,69 @@ bool khh_below_free_floor(unsigned int order)
 }
 
 /*
- * Put the free pages of the per-CPU lists back in the buddy lists of the
- * zone the node's movable pages come from, where every CPU and compaction
- * see them.  Freed pages go to the freeing CPU's list, whose high mark
- * grows under a burst of frees (6.7+) and shrinks only from the vmstat
- * worker, which does not run on an idle CPU.  drain_all_pages() is not
- * exported, but alloc_contig_range() calls it once its range is isolated:
- * so one free movable page is taken that way, and given back.  Only from
- * a MOVABLE pageblock (see pageblock.c); the allocator may have just
- * stolen the page's block from another type.
- *
- * That page may come from below the watermarks (__GFP_MEMALLOC), for the
- * moment it is held: at the free-memory floor, where a run drains, a
- * boosted low watermark can be above what the buddy lists hold, while
- * the per-CPU lists hold what is missing.
+ * The first page on @zone's MOVABLE free list of @order, or 0.  Its block
+ * is MOVABLE as the list was when the page was freed; the caller checks
+ * it again, unlocked.
  */
-void khh_drain_pcp(int nid)
+static unsigned long khh_free_movable_pfn(struct zone *zone,
+					  unsigned int order)
 {
-	const gfp_t gfp = (KHH_GFP_FREE_PAGE & ~__GFP_NOMEMALLOC) |
-			  __GFP_MEMALLOC;
-	struct page *page = alloc_pages_node(nid, gfp, 0);
-	unsigned long pfn;
-	bool movable;
+	struct list_head *list = &zone->free_area[order].free_list[MIGRATE_MOVABLE];
+	unsigned long flags, pfn = 0;
+	struct page *page;
 
-	if (!page)
-		return;
-	pfn = page_to_pfn(page);
-	movable = khh_pageblock_movable(pfn);
-	__free_page(page);
-	if (movable && !khh_alloc_contig(pfn, pfn + 1))
-		free_contig_range(pfn, 1);
+	spin_lock_irqsave(&zone->lock, flags);
+	page = list_first_entry_or_null(list, struct page, buddy_list);
+	if (page)
+		pfn = page_to_pfn(page);
+	spin_unlock_irqrestore(&zone->lock, flags);
+	return pfn;
+}
+
+/*
+ * Put the free pages of @zone's per-CPU lists back in its buddy lists,
+ * where every CPU and compaction see them.  Freed pages go to the freeing
+ * CPU's list, whose high mark grows under a burst of frees (6.7+) and
+ * shrinks only from the vmstat worker, which does not run on an idle CPU.
+ * drain_all_pages() is not exported, but alloc_contig_range() calls it for
+ * the zone once its range is isolated: so one free page is taken that
+ * way, and given back.  Only from a MOVABLE pageblock (see pageblock.c).
+ *
+ * Isolation fails when the block holds an unmovable page, and nothing is
+ * drained then: the page is taken from the buddy lists, largest order
+ * first, whose blocks are the likeliest to be free of them, and the next
+ * order's is tried after a failure.  (A page from the allocator would come
+ * from the per-CPU lists themselves, all from the same few blocks.)
+ */
+static bool khh_drain_zone_pcp(struct zone *zone)
+{
+	unsigned long pfn;
+	int order;
+
+	for (order = KHH_NR_ORDERS - 1; order >= 0; order--) {
+		pfn = khh_free_movable_pfn(zone, order);
+		if (!pfn || !khh_pfn_usable(zone, pfn, NULL) ||
+		    !khh_pageblock_movable(pfn))
+			continue;
+		if (!khh_alloc_contig(pfn, pfn + 1)) {
+			free_contig_range(pfn, 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Drain the per-CPU lists of @nid's zones; the number not drained. */
+unsigned int khh_drain_pcp(int nid)
+{
+	unsigned int failed = 0;
+	struct zone *zone;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		zone = &NODE_DATA(nid)->node_zones[z];
+		if (populated_zone(zone) && !khh_drain_zone_pcp(zone))
+			failed++;
+	}
+	return failed;
 }

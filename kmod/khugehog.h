@@ -89,6 +89,7 @@ struct khh_run {
 	unsigned long capacity;
 	unsigned long floor_pages;	/* the free-memory floor, when the run ended */
 	unsigned int floor_drains;	/* per-CPU list drains at the floor */
+	unsigned int floor_drains_failed;	/* zones a drain did not reach */
 	unsigned long nr;		/* samples written; smp_store_release */
 	unsigned long allocated;	/* successful samples not yet released */
 	unsigned long successes;
@@ -137,7 +138,7 @@ gfp_t khh_run_gfp(const struct khh_run_cfg *cfg);
 unsigned long khh_free_pages(void);
 unsigned long khh_free_floor_pages(unsigned int order);
 bool khh_below_free_floor(unsigned int order);
-void khh_drain_pcp(int nid);
+unsigned int khh_drain_pcp(int nid);
 
 void khh_debugfs_init(void);
 void khh_debugfs_exit(void);
