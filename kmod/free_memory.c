@@ -105,6 +105,16 @@ static unsigned long khh_free_movable_pfn(struct zone *zone,
 	return pfn;
 }
 
+/* Take the free page @pfn and give it back: the zone's lists are drained. */
+static bool khh_drain_through(struct zone *zone, unsigned long pfn)
+{
+	if (!pfn || !khh_pfn_usable(zone, pfn, NULL) ||
+	    !khh_pageblock_movable(pfn) || khh_alloc_contig(pfn, pfn + 1))
+		return false;
+	free_contig_range(pfn, 1);
+	return true;
+}
+
 /*
  * Put the free pages of @zone's per-CPU lists back in its buddy lists,
  * where every CPU and compaction see them.  Freed pages go to the freeing
@@ -115,26 +125,24 @@ static unsigned long khh_free_movable_pfn(struct zone *zone,
  * way, and given back.  Only from a MOVABLE pageblock (see pageblock.c).
  *
  * Isolation fails when the block holds an unmovable page, and nothing is
- * drained then: the page is taken from the buddy lists, largest order
- * first, whose blocks are the likeliest to be free of them, and the next
+ * drained then; so the page comes from the buddy lists, where the next
  * order's is tried after a failure.  (A page from the allocator would come
- * from the per-CPU lists themselves, all from the same few blocks.)
+ * from the per-CPU lists themselves, all from the same few blocks.)  The
+ * orders below a pageblock come first, largest first: their blocks are
+ * the emptiest of the partly used ones.  A page taken from a whole free
+ * block splits it, and the half given back sits on a per-CPU list,
+ * keeping the block from merging: that is the last resort.
  */
 static bool khh_drain_zone_pcp(struct zone *zone)
 {
-	unsigned long pfn;
 	int order;
 
-	for (order = KHH_NR_ORDERS - 1; order >= 0; order--) {
-		pfn = khh_free_movable_pfn(zone, order);
-		if (!pfn || !khh_pfn_usable(zone, pfn, NULL) ||
-		    !khh_pageblock_movable(pfn))
-			continue;
-		if (!khh_alloc_contig(pfn, pfn + 1)) {
-			free_contig_range(pfn, 1);
+	for (order = pageblock_order - 1; order >= 0; order--)
+		if (khh_drain_through(zone, khh_free_movable_pfn(zone, order)))
 			return true;
-		}
-	}
+	for (order = pageblock_order; order < KHH_NR_ORDERS; order++)
+		if (khh_drain_through(zone, khh_free_movable_pfn(zone, order)))
+			return true;
 	return false;
 }
 
