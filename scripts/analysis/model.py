@@ -165,8 +165,16 @@ def early_stop(ends):
 # ---------------------------------------------------------------- the kind of mode
 
 def method_of(files):
-    """The method the run recorded for the mode (compaction.txt)."""
-    return (files.compaction_info or {}).get("method", METHOD_NONE)
+    """The method the run recorded for the mode (compaction.txt).  Runs
+    recorded before compaction.txt had a method= line timed compaction
+    only when they wrote to compact_memory, so a compaction_s there is
+    manual mode's."""
+    info = files.compaction_info or {}
+    if "method" in info:
+        return info["method"]
+    if info.get("compaction_s", "none") != "none":
+        return METHOD_MANUAL
+    return METHOD_NONE
 
 
 def report_order(setup, modes):
