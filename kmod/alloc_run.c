@@ -116,17 +116,16 @@ int khh_run_cfg_check(const struct khh_run_cfg *cfg, bool verbose)
 /*
  * The sample buffer a run needs: one sample per attempt.  Failures need
  * not come in one streak: each success can follow max_failures - 1 of
- * them.  So: every page of RAM of the run's order but the floor (reclaim
- * can free more than was free at the start), times max_failures, plus the
- * last streak; never more than khh_max_samples(), and no more than count.
- * Only that cap can fill it (orders below 9 with several failures): the
- * run then ends with a stop reason of its own.
+ * them.  So: every page of RAM of the run's order (reclaim can free more
+ * than was free at the start), times max_failures, plus the last streak;
+ * never more than khh_max_samples(), and no more than count.  The floor
+ * is not taken off: at the start it may hold a watermark boost that is
+ * gone a second later.  Only the cap can fill it (orders below 9 with
+ * several failures): the run then ends with a stop reason of its own.
  */
-static unsigned long khh_run_capacity(const struct khh_run_cfg *cfg,
-				      unsigned long floor)
+static unsigned long khh_run_capacity(const struct khh_run_cfg *cfg)
 {
-	unsigned long ram = totalram_pages();
-	unsigned long n = ram > floor ? (ram - floor) >> cfg->order : 0;
+	unsigned long n = totalram_pages() >> cfg->order;
 
 	if (cfg->samples)
 		return cfg->samples;
@@ -200,18 +199,19 @@ static void khh_compute_stats(struct khh_run *run)
 
 static bool khh_run_at_floor(struct khh_run *run)
 {
+	unsigned long floor;
 	int nid;
 
-	if (!khh_below_free_floor(run->cfg.order))
+	if (!khh_below_free_floor(run->cfg.order, &floor))
 		return false;
 	if (run->floor_drains < KHH_FLOOR_DRAINS) {
 		run->floor_drains++;
 		for_each_online_node(nid)
 			run->floor_drains_failed += khh_drain_pcp(nid);
-		if (!khh_below_free_floor(run->cfg.order))
+		if (!khh_below_free_floor(run->cfg.order, &floor))
 			return false;
 	}
-	run->floor_pages = khh_free_floor_pages(run->cfg.order);
+	run->floor_pages = floor;
 	return true;
 }
 
@@ -326,7 +326,7 @@ static void khh_reap_runner(void)
 int khh_run_start(const struct khh_run_cfg *cfg)
 {
 	unsigned long floor = khh_free_floor_pages(cfg->order);
-	unsigned long capacity = khh_run_capacity(cfg, floor);
+	unsigned long capacity = khh_run_capacity(cfg);
 	struct khh_run *run = &khh.run;
 	struct khh_sample *samples;
 	struct task_struct *t;

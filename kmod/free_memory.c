@@ -75,14 +75,16 @@ unsigned long khh_free_floor_pages(unsigned int order)
 }
 
 /*
- * One more allocation of @order would take free memory below the floor.
- * Counted as the watermarks count it: the buddy lists only.  A page on
- * another CPU's list is of no use to an allocation here until a drain.
+ * One more allocation of @order would take free memory below the floor,
+ * which is stored in @floor: the one compared with, as a boost can raise
+ * it by a pageblock between two reads.  Counted as the watermarks count
+ * it: the buddy lists only.  A page on another CPU's list is of no use to
+ * an allocation here until a drain.
  */
-bool khh_below_free_floor(unsigned int order)
+bool khh_below_free_floor(unsigned int order, unsigned long *floor)
 {
-	return global_zone_page_state(NR_FREE_PAGES) <
-	       khh_free_floor_pages(order);
+	*floor = khh_free_floor_pages(order);
+	return global_zone_page_state(NR_FREE_PAGES) < *floor;
 }
 
 /*

@@ -137,7 +137,7 @@ gfp_t khh_run_gfp(const struct khh_run_cfg *cfg);
 /* free_memory.c */
 unsigned long khh_free_pages(void);
 unsigned long khh_free_floor_pages(unsigned int order);
-bool khh_below_free_floor(unsigned int order);
+bool khh_below_free_floor(unsigned int order, unsigned long *floor);
 unsigned int khh_drain_pcp(int nid);
 
 void khh_debugfs_init(void);

@@ -84,7 +84,9 @@ t_low_orders_no_oom() {
 
 # A run that fills its sample buffer says so; the buffer a run gets by
 # default has room for every free page of its order after max_failures - 1
-# failures each.
+# failures each, floor included: a floor read at the start can hold a
+# watermark boost (the debug kernel's run after the low orders' got 5104
+# samples where 5392 were due).
 t_run_stops_when_buffer_full() {
 	load || return 1
 	rc=0
@@ -101,7 +103,7 @@ t_run_stops_when_buffer_full() {
 	cap=$(kv samples_capacity "$khh/summary")
 	free=$(kv free_kib_before "$khh/summary")
 	floor=$(kv free_floor_kib "$khh/summary")
-	want=$(( ((free - floor) / 2048 + 1) * 16 ))
+	want=$(( (free / 2048 + 1) * 16 ))
 	diag "default run, max_failures=16: capacity $cap samples for $free kB free, floor $floor kB; stop_reason $(kv stop_reason "$khh/summary") after $(kv attempts "$khh/summary") attempts"
 	[ "$cap" -ge "$want" ] || { diag "capacity $cap, below $want"; rc=1; }
 	grep -qx "stop_reason buffer_full" "$khh/summary" && { diag "the default run filled its buffer"; rc=1; }
