@@ -152,6 +152,13 @@ static ssize_t khh_control_write(struct file *file, const char __user *ubuf,
 		return PTR_ERR(buf);
 	ret = khh_control_exec(strim(buf));
 	kfree(buf);
+#ifdef KHUGEHOG_INJECT_USE_AFTER_FREE
+	/*
+	 * A deliberate bug, compiled in only by the test that proves the
+	 * debug kernel's suite catches one (scripts/tests/debug-catches.sh).
+	 */
+	pr_info("injected use-after-free reads %d\n", READ_ONCE(buf[0]));
+#endif
 	return ret ? ret : len;
 }
 

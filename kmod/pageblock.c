@@ -7,7 +7,8 @@
  * and whether or not the migration worked.  Used on an UNMOVABLE,
  * RECLAIMABLE or HIGHATOMIC block it would undo the allocator's grouping
  * by mobility, which is what the experiment measures.  So the module only
- * ever calls it on blocks that are already MOVABLE.
+ * ever calls it on blocks that are already MOVABLE.  (6.16 and later keep
+ * the type while a block is isolated; the rule costs nothing there.)
  *
  * get_pageblock_migratetype() is not exported; khh_pageblock_migratetype()
  * is the same lockless read of the section's pageblock bitmap that
@@ -45,6 +46,31 @@ bool khh_pfn_usable(struct zone *zone, unsigned long pfn, struct page **pagep)
 	return true;
 }
 
+/*
+ * The bits of a block's type: 6.16 made isolation a bit of its own beside
+ * the three migratetype bits, where earlier kernels stored MIGRATE_ISOLATE
+ * in them.
+ */
+#ifdef PAGEBLOCK_MIGRATETYPE_MASK
+static int khh_block_type(unsigned long bits)
+{
+#ifdef CONFIG_MEMORY_ISOLATION
+	if (bits & PAGEBLOCK_ISO_MASK)
+		return MIGRATE_ISOLATE;
+#endif
+	return bits & PAGEBLOCK_MIGRATETYPE_MASK;
+}
+
+#define KHH_BLOCK_TYPE_MASK (PAGEBLOCK_MIGRATETYPE_MASK | PAGEBLOCK_ISO_MASK)
+#else
+static int khh_block_type(unsigned long bits)
+{
+	return bits;
+}
+
+#define KHH_BLOCK_TYPE_MASK MIGRATETYPE_MASK
+#endif
+
 static int khh_pageblock_migratetype(const struct page *page,
 				     unsigned long pfn)
 {
@@ -58,8 +84,8 @@ static int khh_pageblock_migratetype(const struct page *page,
 	bitidx = pfn - pageblock_start_pfn(page_zone(page)->zone_start_pfn);
 #endif
 	bitidx = (bitidx >> pageblock_order) * NR_PAGEBLOCK_BITS;
-	return (READ_ONCE(bitmap[bitidx / BITS_PER_LONG]) >>
-		(bitidx % BITS_PER_LONG)) & MIGRATETYPE_MASK;
+	return khh_block_type((READ_ONCE(bitmap[bitidx / BITS_PER_LONG]) >>
+			       (bitidx % BITS_PER_LONG)) & KHH_BLOCK_TYPE_MASK);
 }
 
 /*

@@ -54,6 +54,10 @@ METRICS = [
     ("pgmigrate_success", "delta pgmigrate_success",
      lambda m: dig(m, "vmstat_delta", "pgmigrate_success"), fmt_int, False),
 ]
+# Timings: an instrumented kernel's (KASAN, lockdep...) are compared with
+# nothing, its ratios and the baseline's against it are left out.
+TIMINGS = {"p50_us", "p90_us", "p99_us", "compaction_s", "time_to_target_s"}
+
 # A row left out of compare.md when the row it names has values: the same
 # counter over the same span (compare.json keeps both).
 SAME_AS = {"pgmigrate_success": "pages_migrated_compaction_and_allocation"}
@@ -115,6 +119,7 @@ def load(directory, labels, allow_missing):
 def compare(runs, missing, baseline):
     labels = [label for label, _ in runs]
     per_kernel = {label: mode_entries(s, label + "/" + SUMMARY) for label, s in runs}
+    instrumented = {label: s.get("instrumented") is True for label, s in runs}
     mode_names = []
     for label in labels:
         for name in per_kernel[label]:
@@ -127,7 +132,9 @@ def compare(runs, missing, baseline):
             m = per_kernel[label].get(name)
             values[label] = {key: (get(m) if m is not None else None)
                              for key, _, get, _, _ in METRICS}
-        ratios = {label: {key: ratio(values[label][key], values[baseline][key])
+        ratios = {label: {key: (None if key in TIMINGS and
+                                (instrumented[label] or instrumented[baseline])
+                                else ratio(values[label][key], values[baseline][key]))
                           for key, *_ in METRICS}
                   for label in labels if label != baseline}
         modes.append({"mode": name,
@@ -143,6 +150,7 @@ def compare(runs, missing, baseline):
             "init_on_alloc": number(s.get("init_on_alloc")),
             "accel": s.get("accel") if isinstance(s.get("accel"), str) else None,
             "runner": s.get("runner") if isinstance(s.get("runner"), str) else None,
+            "instrumented": instrumented[label],
         })
     within = {}
     for label, s in runs:
@@ -223,6 +231,10 @@ def render_md(cmp, plotted):
                        k["accel"] or "n/a", f"`{k['cmdline']}`" if k["cmdline"] else "n/a"])
          for k in cmp["kernels"]], align="---"), ""]
     notes = differing_settings(cmp["kernels"])
+    slow = [k["label"] for k in cmp["kernels"] if k.get("instrumented")]
+    if slow:
+        notes.append(f"Note: {', '.join(slow)} ran with sanitizers or lock debugging; "
+                     "its timings are compared with nothing (no ratio).")
     if notes:
         out += notes + [""]
     if not cmp["modes"]:

@@ -72,6 +72,9 @@ def build_summary(setup, results):
         "init_on_alloc": int_or_none(setup.get("init_on_alloc")),
         "accel": setup.get("accel"),
         "runner": setup.get("runner"),
+        # Sanitizers or lock debugging (vm-run.sh's kernel_instrumented):
+        # its timings are compared with nothing.
+        "instrumented": setup.get("kernel_instrumented") == "1",
         "ratios": ratios,
         "modes": modes,
     }

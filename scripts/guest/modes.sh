@@ -21,7 +21,7 @@ strategy_targeted=targeted
 # of the module; the function gets it as its ARG.
 mode_table='ondemand|mode_ondemand|nothing first: compaction only on the allocation path
 manual|mode_manual|echo 1 > /proc/sys/vm/compact_memory first, timed
-proactive-kernel-<N>|mode_proactive_kernel|kcompactd'"'"'s proactive compaction: write N to vm.compaction_proactiveness, wait until the node score stops falling (--settle, --compaction-timeout), write 0 back. kcompactd starts on a node above min(max(100 - N, 5) + 10, 100) and stops at max(100 - N, 5): below the first, it does nothing
+proactive-kernel-<N>|mode_proactive_kernel|kcompactd'"'"'s proactive compaction: write N to vm.compaction_proactiveness, wait until the node score stops falling (--settle, --compaction-timeout), write 0 back. kcompactd starts on a node above its high watermark and stops at its low one (kcompactd_wmarks): below the first, it does nothing
 proactive-module-<S>|mode_proactive_module|khugehog.ko'"'"'s compactor with strategy S: enable it, wait until it reports its target reached (or --compaction-timeout), disable it
 proactive-module-<S>-concurrent|mode_proactive_module_concurrent|enable the compactor with strategy S as the allocations start; disable it when they end'
 
@@ -57,6 +57,25 @@ mode_manual() {
 	say "$mode: compaction took $s s"
 }
 
+# kcompactd_wmarks N: "low high", the node scores kcompactd stops at and
+# starts above at compaction_proactiveness N (fragmentation_score_wmark()).
+# 6.16 dropped the low watermark's floor of 5 and narrowed the gap for
+# high proactiveness ("mm/compaction: reduce the difference between low
+# and high watermarks").
+kcompactd_wmarks() {
+	local low leeway v
+
+	v=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+	low=$((100 - $1))
+	leeway=10
+	if [ "$v" -ge 6016 ]; then
+		[ $((low / 2)) -ge 10 ] || leeway=$((low / 2))
+	else
+		[ "$low" -ge 5 ] || low=5
+	fi
+	echo "$low $((low + leeway > 100 ? 100 : low + leeway))"
+}
+
 # kcompactd's proactive compaction at proactiveness N.  Poll every 0.2 s: a
 # fall is a node at a new low; stop --settle s after the last fall or at
 # --compaction-timeout.  The state between polls: "wait|done T LAST_FALL
@@ -68,10 +87,8 @@ mode_proactive_kernel() {
 
 	[ "$1" = compact ] || return 0
 	[ -n "$saved_proactive" ] || die "$proactive is not writable: no proactive compaction"
-	low=$((100 - n))
-	[ "$low" -ge 5 ] || low=5
-	high=$((low + 10))
-	[ "$high" -le 100 ] || high=100
+	high=$(kcompactd_wmarks "$n")
+	low=${high% *} high=${high#* }
 	before=$(node_scores)
 	say "$mode: node score $(echo "$before" | highest_score); compaction_proactiveness=$n: kcompactd compacts a node above $high, down to $low"
 	start=$(uptime_s)

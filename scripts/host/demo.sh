@@ -7,12 +7,11 @@
 # kernels, compared (compare.py).  make demo calls it.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-host=$top/scripts/host
-cache=${KHUGEHOG_CACHE:-$top/.cache}
+. "$(dirname "$0")/common.sh"
 python=${PYTHON:-python3}
 
-# One entry per kernel given (-k), in order: image or debian-*, build tree, label.
+# One entry per kernel given (-k), in order: a kernels.sh name or spec (or
+# an image), its build tree, its label.
 kernels=() kdirs=() labels=()
 pending_kdir=
 baseline=
@@ -27,13 +26,15 @@ usage: $0 [options] [EXPERIMENT OPTIONS] MODE...
 Run the experiment (scripts/guest/experiment.sh --help: its modes and options)
 in throwaway QEMU guests, a fresh one for each mode, on each kernel given.
 
-  -k, --kernel K        debian-6.1 (default), debian-6.12, or the path of a bzImage;
-                        PATH:DIR gives a bzImage with its build tree.  Repeat -k, or give
-                        a comma-separated list, to run on several kernels in turn
+  -k, --kernel K        a kernel of scripts/host/kernels.sh: $(echo $("$host/kernels.sh" list) | sed 's/ /, /g')
+                        (default: $("$host/kernels.sh" list | sed -n 1p)); src:SOURCE[,patch=FILE][,config=FRAG][,label=NAME],
+                        built from source (scripts/host/kernel-build.sh); or the path of a
+                        bzImage, PATH:DIR with its build tree.  Repeat -k, or give a
+                        comma-separated list, to run on several kernels in turn
       --kdir DIR        the build tree of the bzImage given just before (to build the module)
       --label NAME      several kernels: the name of the kernel given just before, for its
-                        directory and the comparison (default: debian-6.1, debian-6.12, or
-                        a bzImage's kernel release)
+                        directory and the comparison (default: its name, a src: kernel's
+                        label=, or the kernel release)
       --baseline NAME   several kernels: the one the comparison divides by (default: the first)
   -o, --out DIR         the run directory (default: results/<date>-<label>[+<label>...])
       --one-boot        all modes in one guest, one after another, as on a real box
@@ -50,27 +51,19 @@ EOF
 	exit 2
 }
 
-die() {
-	echo "demo: $*" >&2
-	exit 1
-}
-
-# add_kernel K: one kernel, debian-*, a bzImage path or PATH:KDIR.  A
-# --kdir given before any kernel goes with the first bzImage.
+# add_kernel K: one kernel, a name, a src: spec, a bzImage path or
+# PATH:KDIR.  A --kdir given before any kernel goes with the first bzImage.
 add_kernel() {
 	local k=$1 d=
 	[ -n "$k" ] || { echo "demo: empty name in --kernel" >&2; usage; }
-	case $k in
-	debian-*) ;;
-	*)
+	if [[ $k != src:* ]] && { [[ $k == */* ]] || [ -e "${k%:*}" ]; }; then
 		if [ ! -e "$k" ] && [[ $k == *:* ]]; then
 			d=${k##*:} k=${k%:*}
 		fi
 		if [ -z "$d" ] && [ -n "$pending_kdir" ]; then
 			d=$pending_kdir pending_kdir=
 		fi
-		;;
-	esac
+	fi
 	kernels+=("$k") kdirs+=("$d") labels+=("")
 }
 
@@ -85,7 +78,18 @@ while [ $# -gt 0 ]; do
 			[[ $2 != *, ]] || { echo "demo: empty name in --kernel '$2'" >&2; usage; }
 			IFS=, read -r -a items <<<"$2"
 			[ ${#items[@]} -gt 0 ] || { echo "demo: empty --kernel" >&2; usage; }
-			for k in "${items[@]}"; do add_kernel "$k"; done
+			# A src: kernel's own items (patch=...) stay with it.
+			k=
+			for it in "${items[@]}"; do
+				[ -n "$it" ] || { echo "demo: empty name in --kernel '$2'" >&2; usage; }
+				if [[ $it == *=* ]] && [[ $k == src:* ]]; then
+					k+=,$it
+					continue
+				fi
+				[ -z "$k" ] || add_kernel "$k"
+				k=$it
+			done
+			add_kernel "$k"
 		fi
 		shift 2 ;;
 	--kdir)
@@ -113,31 +117,23 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -ge 1 ] || usage
-[ ${#kernels[@]} -gt 0 ] || add_kernel debian-6.1
+[ ${#kernels[@]} -gt 0 ] || add_kernel "$("$host/kernels.sh" list | sed -n 1p)"
 [ -z "$pending_kdir" ] || kdirs[0]=${kdirs[0]:-$pending_kdir}
 
-# kernel_tree I: fetch kernel I if it is Debian's, and set its image,
-# build tree and label
+# kernel_tree I: fetch or build kernel I, and set its build tree and
+# label; the runner is given the same kernel and resolves it from the cache.
 kernel_tree() {
-	local i=$1 k=${kernels[$1]}
-	case $k in
-	debian-*)
-		local fetched
-		fetched=$("$host/kernel-fetch.sh" --cache "$cache" "$k") || die "cannot fetch kernel $k"
-		eval "$fetched"
-		kdirs[i]=$kdir
-		[ -n "${labels[i]}" ] || labels[i]=$k
-		;;
-	*)
-		[ -f "$k" ] || die "no kernel image '$k'"
-		[ -n "${kdirs[i]}" ] && [ -f "${kdirs[i]}/Makefile" ] ||
+	local i=$1 k=${kernels[$1]} resolved label= kdir=
+	if [ -f "$k" ]; then
+		[ -n "${kdirs[i]}" ] ||
 			die "--kdir: the build tree of $k is needed to build the module (-k $k --kdir DIR, or -k $k:DIR)"
-		if [ -z "${labels[i]}" ]; then
-			labels[i]=$(make -s -C "${kdirs[i]}" kernelrelease 2>/dev/null) ||
-				die "cannot read the kernel release from ${kdirs[i]}"
-		fi
-		;;
-	esac
+		k=$k:${kdirs[i]}
+		kernels[i]=$k
+	fi
+	resolved=$("$host/kernels.sh" resolve "$k") || die "cannot get kernel $k"
+	eval "$(echo "$resolved" | grep -E '^(label|kdir)=')"
+	kdirs[i]=$kdir
+	[ -n "${labels[i]}" ] || labels[i]=$label
 }
 
 # Every kernel fetched and named first: a bad one fails before any guest boots.
@@ -160,13 +156,13 @@ mkdir -p "$out"
 # run_kernel I DIR ARGS...: the experiment on kernel I into DIR
 run_kernel() {
 	local i=$1 dir=$2 ko modes m work first=1 rc=0
-	local boot=("$host/vm-run.sh" "${runner[@]}" --kernel "${kernels[$1]}" --kdir "${kdirs[$1]}")
+	local boot=("$host/vm-run.sh" ${runner[@]+"${runner[@]}"} --kernel "${kernels[$1]}")
 	shift 2
 	if [ "$one_boot" = 1 ]; then
 		"${boot[@]}" --out "$dir" experiment "$@"
 		return
 	fi
-	ko=$("$host/module-build.sh" --cache "$cache" "${kdirs[i]}") || die "module build failed"
+	ko=$("$host/module-build.sh" "${kdirs[i]}") || die "module build failed"
 	# The modes the words given stand for, as experiment.sh expands them; a
 	# bad mode or option is its usage error, before any guest boots.
 	modes=$(sh "$top/scripts/guest/experiment.sh" --module "$ko" "$@" --list-modes) || exit $?

@@ -4,12 +4,14 @@
 # Install, from Debian 12's archive, what building, booting the guest and
 # testing need, and nothing when it is all there already.  Kernels,
 # headers and linux-source are not installed: they are fetched into the
-# cache by kernel-fetch.sh and linux-source-fetch.sh.
+# cache by kernel-fetch.sh and linux-source-fetch.sh, newer suites' through
+# debian-apt.sh.
 set -euo pipefail
 
 pkgs=(
 	make gcc-12 libc6-dev kmod	# frag, the tests, and the module (Debian builds its kernels with gcc-12)
 	libelf1 libssl3 zlib1g dwarves	# what the kernel's kbuild tools run on
+	flex bison bc libelf-dev libssl-dev patch	# kernels built from source, and 7.x's kbuild tools
 	sparse perl xz-utils		# C=1, checkpatch, and unpacking linux-source
 	qemu-system-x86 busybox-static cpio	# the throwaway guest
 	python3 python3-numpy python3-matplotlib	# scripts/analyze.py

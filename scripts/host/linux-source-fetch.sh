@@ -1,17 +1,60 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Take the few files the project uses from Debian's linux-source package,
-# without installing it: the kselftest harness for the unit tests and
-# checkpatch.pl with its data files.  They are never copied into the repo.
+# Debian's linux-source packages, without installing them.
 #
-# usage: linux-source-fetch.sh [--cache DIR]
-# Prints: ksft_dir=PATH  checkpatch=PATH
+# usage: linux-source-fetch.sh
+#          the few files the project uses from linux-source-6.12: the
+#          kselftest harness for the unit tests and checkpatch.pl with its
+#          data files, never copied into the repo.
+#          Prints: ksft_dir=PATH  checkpatch=PATH
+#        linux-source-fetch.sh --tree SUITE PACKAGE [VERSION]
+#          a whole source tree, unpacked once per package version, read-only
+#          by convention: builds go elsewhere (O=) or into hard-linked
+#          copies.  SUITE as kernel-fetch.sh's.  Prints the tree's path.
 set -euo pipefail
 
-cache=${KHUGEHOG_CACHE:-$(cd "$(dirname "$0")/../.." && pwd)/.cache}
-[ "${1:-}" = --cache ] && { cache=$2; shift 2; }
-[ $# -eq 0 ] || { echo "usage: $0 [--cache DIR]" >&2; exit 2; }
+. "$(dirname "$0")/common.sh"
+
+usage() {
+	echo "usage: $0 [--tree SUITE PACKAGE [VERSION]]" >&2
+	exit 2
+}
+
+# download SUITE PACKAGE[=VERSION] DIR: the .deb into DIR
+download() {
+	mkdir -p "$3"
+	echo "linux-source-fetch: downloading $2" >&2
+	if [ "$1" = host ]; then
+		(cd "$3" && apt-get ${apt_sandbox[@]+"${apt_sandbox[@]}"} download -q "$2" >&2)
+	else
+		(cd "$3" && "$host/debian-apt.sh" "$1" apt-get download -q "$2" >&2)
+	fi || die "cannot download $2 from $1; for bookworm, run 'apt-get update'"
+}
+
+# tarball DEB PACKAGE: the source tarball inside the .deb, on stdout
+tarball() {
+	dpkg-deb --fsys-tarfile "$1" | tar -xO "./usr/src/$2.tar.xz"
+}
+
+if [ "${1:-}" = --tree ]; then
+	[ $# -ge 3 ] && [ $# -le 4 ] || usage
+	suite=$2 pkg=$3 version=${4:-}
+	[[ $pkg =~ ^linux-source-[0-9]+\.[0-9]+$ ]] || die "not a linux-source package: '$pkg'"
+	dest=$cache/linux-source/$pkg${version:+_$version}
+	if [ ! -f "$dest/.done" ]; then
+		rm -rf "$dest"
+		download "$suite" "$pkg${version:+=$version}" "$dest"
+		start=$(date +%s)
+		tarball "$dest"/"$pkg"_*.deb "$pkg" | tar -xJ -C "$dest"
+		rm -f "$dest"/*.deb
+		echo "linux-source-fetch: $pkg unpacked in $(($(date +%s) - start)) s" >&2
+		touch "$dest/.done"
+	fi
+	echo "$dest/$pkg"
+	exit 0
+fi
+[ $# -eq 0 ] || usage
 
 pkg=linux-source-6.12
 dest=$cache/$pkg
@@ -26,17 +69,9 @@ files=(
 
 if [ ! -f "$dest/.done" ]; then
 	rm -rf "$dest"
-	mkdir -p "$dest"
-	chmod a+rwx "$dest"	# apt-get download drops to the _apt user
-	echo "linux-source-fetch: downloading $pkg" >&2
-	(cd "$dest" && apt-get download -q "$pkg" >&2) || {
-		echo "linux-source-fetch: cannot download $pkg; run 'apt-get update' (Debian 12 sources)" >&2
-		exit 1
-	}
+	download host "$pkg" "$dest"
 	# Stream the 150 MB tarball out of the .deb; keep only what we use.
-	dpkg-deb --fsys-tarfile "$dest"/"$pkg"_*.deb |
-		tar -xO "./usr/src/$pkg.tar.xz" |
-		tar -xJ -C "$dest" "${files[@]/#/$pkg/}"
+	tarball "$dest"/"$pkg"_*.deb "$pkg" | tar -xJ -C "$dest" "${files[@]/#/$pkg/}"
 	rm -f "$dest"/*.deb
 	touch "$dest/.done"
 fi

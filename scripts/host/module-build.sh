@@ -7,20 +7,20 @@
 # every run after it, reuses it.  Built in a copy (6.1 cannot put an external module's
 # objects elsewhere).
 #
-# usage: module-build.sh [--cache DIR] KDIR
+# usage: module-build.sh [--kcflags FLAGS] KDIR
+#   FLAGS  more compiler flags (KCFLAGS): a test's -DKHUGEHOG_INJECT_... bug
 # Prints the path of the built khugehog.ko.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${KHUGEHOG_CACHE:-$top/.cache}
-[ "${1:-}" = --cache ] && { [ $# -ge 2 ] || exit 2; cache=$2; shift 2; }
-[ $# -eq 1 ] || { echo "usage: $0 [--cache DIR] KDIR" >&2; exit 2; }
-kdir=$1
-[ -f "$kdir/Makefile" ] || { echo "module-build: no kernel build tree at $kdir" >&2; exit 1; }
+. "$(dirname "$0")/common.sh"
 
-krel=$(make -s -C "$kdir" kernelrelease 2>/dev/null) ||
-	{ echo "module-build: cannot read the kernel release from $kdir" >&2; exit 1; }
-hash=$(cd "$top" && { echo "$krel $(readlink -f "$kdir")"; cat Kbuild kmod/Kbuild kmod/*.[ch]; } |
+kcflags=
+[ "${1:-}" = --kcflags ] && { [ $# -ge 2 ] || exit 2; kcflags=$2; shift 2; }
+[ $# -eq 1 ] || { echo "usage: $0 [--kcflags FLAGS] KDIR" >&2; exit 2; }
+kdir=$1
+[ -f "$kdir/Makefile" ] || die "no kernel build tree at $kdir"
+krel=$(kernel_release "$kdir") || die "cannot read the kernel release from $kdir"
+hash=$(cd "$top" && { echo "$krel $(readlink -f "$kdir") $kcflags"; cat Kbuild kmod/Kbuild kmod/*.[ch]; } |
 	sha256sum | cut -c1-16)
 dest=$cache/modules/$hash
 if [ ! -f "$dest/kmod/khugehog.ko" ]; then
@@ -29,8 +29,8 @@ if [ ! -f "$dest/kmod/khugehog.ko" ]; then
 	tmp=$(mktemp -d "$cache/modules/build.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	cp -r "$top/Kbuild" "$top/kmod" "$tmp/"
-	make -s -C "$kdir" M="$tmp" modules >"$tmp/build.log" 2>&1 ||
-		{ cat "$tmp/build.log" >&2; echo "module-build: the build failed" >&2; exit 1; }
+	make -s -C "$kdir" M="$tmp" KCFLAGS="$kcflags" modules >"$tmp/build.log" 2>&1 ||
+		{ cat "$tmp/build.log" >&2; die "the build failed"; }
 	# Another run may have built it meanwhile: then its build stays.
 	mv -T "$tmp" "$dest" 2>/dev/null || rm -rf "$tmp"
 	trap - EXIT

@@ -9,17 +9,16 @@
 # fresh guest per mode, merging and analysis are the driver's (demo.sh).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-host=$top/scripts/host
-cache=${KHUGEHOG_CACHE:-$top/.cache}
+. "$(dirname "$0")/common.sh"
 
-kernel=debian-6.1
+kernel=$("$host/kernels.sh" list | sed -n 1p)
 kdir=
 mem=2G
 cpus=2
 accel=auto
 init_on_alloc=0
 extra_cmdline=
+kcflags=
 out=
 timeout=900
 quiet=0
@@ -31,23 +30,22 @@ Boot a throwaway QEMU guest and run JOB in it, in one boot: "experiment"
 (scripts/guest/experiment.sh: every mode given, one after another, as on a
 real box) or "tests" (scripts/tests/guest/vm-tests.sh), with ARGS passed on.
 
-  -k, --kernel K        debian-6.1 (default), debian-6.12, or the path of a bzImage
+  -k, --kernel K        a kernel of scripts/host/kernels.sh: $(echo $("$host/kernels.sh" list) | sed 's/ /, /g')
+                        (default: $kernel), src:SOURCE[,...] (built from source), or
+                        the path of a bzImage with --kdir
       --kdir DIR        the build tree of that bzImage (to build the module)
   -m, --mem SIZE        guest memory, QEMU syntax (default: $mem)
   -c, --cpus N          guest CPUs (default: $cpus)
       --accel A         auto (default: KVM when it boots a guest, else TCG), kvm or tcg
       --init-on-alloc N 0 (default) or 1: the kernel's init_on_alloc (zeroing on allocation)
       --append STR      more kernel command line
+      --kcflags FLAGS   build the module with these compiler flags too (a test's
+                        -DKHUGEHOG_INJECT_... bug)
   -o, --out DIR         where the guest's /results go (default: results/<date>-<kernel>)
   -t, --timeout SEC     kill the guest after SEC seconds (default: $timeout)
   -q, --quiet           do not echo the guest console (it is kept as OUT/console.log)
 EOF
 	exit 2
-}
-
-die() {
-	echo "vm-run: $*" >&2
-	exit 1
 }
 
 while [ $# -gt 0 ]; do
@@ -59,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--accel) [ $# -ge 2 ] || usage; accel=$2; shift 2 ;;
 	--init-on-alloc) [ $# -ge 2 ] || usage; init_on_alloc=$2; shift 2 ;;
 	--append) [ $# -ge 2 ] || usage; extra_cmdline=$2; shift 2 ;;
+	--kcflags) [ $# -ge 2 ] || usage; kcflags=$2; shift 2 ;;
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	-t|--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
 	-q|--quiet) quiet=1; shift ;;
@@ -86,27 +85,19 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: r
 	die "a static busybox is needed at /bin/busybox: run scripts/host/deps.sh (busybox-static)"
 
 # --- the kernel and its build tree
-case $kernel in
-debian-*)
-	eval "$("$host/kernel-fetch.sh" --cache "$cache" "$kernel")"
-	kname=$kernel
-	;;
-*)
-	[ -f "$kernel" ] || die "no kernel image '$kernel'"
-	[ -n "$kdir" ] && [ -f "$kdir/Makefile" ] || die "--kdir: the build tree of $kernel is needed to build the module"
-	bzimage=$(readlink -f "$kernel")
-	kdir=$(readlink -f "$kdir")
-	kname=$(basename "$kernel")
-	krel=$(make -s -C "$kdir" kernelrelease 2>/dev/null) || die "cannot read the kernel release from $kdir"
-	;;
-esac
+if [ -f "$kernel" ]; then
+	[ -n "$kdir" ] || die "--kdir: the build tree of $kernel is needed to build the module"
+	kernel=$kernel:$kdir
+fi
+resolved=$("$host/kernels.sh" resolve "$kernel") || die "no kernel '$kernel'"
+eval "$resolved"
 
 # One work directory per run, so runs for the same kernel can overlap.
 mkdir -p "$cache/vm"
 work=$(mktemp -d "$cache/vm/$krel.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-ko=$("$host/module-build.sh" --cache "$cache" "$kdir") || die "module build failed"
+ko=$("$host/module-build.sh" --kcflags "$kcflags" "$kdir") || die "module build failed"
 make -s -C "$top/userspace" static >&2
 
 # --- the initramfs: busybox, our binaries and the scripts, laid out as in
@@ -131,7 +122,9 @@ chmod +x "$root/init"
 # which are printed at the default level that quiet hides.
 cmdline="console=ttyS0 panic=-1 quiet loglevel=5 tsc=reliable init_on_alloc=$init_on_alloc"
 cmdline+=" oops=panic softlockup_panic=1 softlockup_all_cpu_backtrace=1 hung_task_panic=1"
-cmdline+=" sysctl.kernel.panic_on_rcu_stall=1 khugehog.guest=1 $extra_cmdline"
+cmdline+=" sysctl.kernel.panic_on_rcu_stall=1 khugehog.guest=1"
+[ "$instrumented" = 0 ] || cmdline+=" khugehog.instrumented=1"
+cmdline+=" $append $extra_cmdline"
 
 # qemu ACCEL LOG TAR SECONDS INITRD [QEMU ARGS...]
 qemu() {
@@ -155,7 +148,7 @@ probe_kvm() {
 	if [ ! -f "$stamp" ]; then
 		mkdir -p "$p/root/bin"
 		cp /bin/busybox "$p/root/bin/"
-		printf '#!/bin/busybox sh\n/bin/busybox echo KHUGEHOG-EXIT 0\n/bin/busybox poweroff -f\n' >"$p/root/init"
+		printf '#!/bin/busybox sh\n/bin/busybox echo KHUGEHOG-EXIT 0\n/bin/busybox reboot -f\n' >"$p/root/init"
 		chmod +x "$p/root/init"
 		(cd "$p/root" && find . | cpio -o -H newc --quiet) >"$p/initramfs.cpio"
 		if qemu kvm "$p/console.log" /dev/null 30 "$p/initramfs.cpio" &&
@@ -172,7 +165,7 @@ if [ "$accel" = auto ]; then
 	accel=$(probe_kvm)
 fi
 
-[ -n "$out" ] || out=$top/results/$(date +%Y%m%d-%H%M%S)-$kname
+[ -n "$out" ] || out=$top/results/$(date +%Y%m%d-%H%M%S)-$label
 mkdir -p "$out"
 
 # The kernel's first report (lockup, stall, oops, panic) whole, as it
@@ -253,6 +246,8 @@ head -c "$size" "$work/results.tar" | tar -x -C "$out"
 if [ "$job" = experiment ] && [ -f "$out/setup.txt" ]; then
 	{
 		echo "runner=vm"
+		echo "kernel_name=$label"
+		echo "kernel_instrumented=$instrumented"
 		echo "accel=$accel"
 		echo "vm_mem=$mem"
 		echo "vm_cpus=$cpus"

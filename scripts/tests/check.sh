@@ -8,22 +8,29 @@
 #               (kselftest harness)
 #   analysis    tests/analysis: scripts/analyze.py against synthetic runs,
 #               scripts/compare.py against synthetic summaries
+#   kernels     every kernel the suites below boot, fetched or built (a
+#               cold cache builds the debug kernel and the A/B pair here),
+#               each with its time
 #   static      tests/static: checkpatch, W=1 and sparse builds per kernel,
 #               -Werror userspace
 #   vm-<kernel> tests/guest: the experiment in guests booting that kernel,
 #               checked by experiment-checks.sh, and vm-tests.sh in another
-#               guest (and its low-orders test in a small one)
+#               guest (and its low-orders test in a small one); on an
+#               instrumented kernel (debug), also the proof that its suite
+#               catches a bug (tests/kernels/debug-catches.sh)
+#   ab          tests/kernels/ab-test.sh: a patch evaluated through the
+#               several-kernels path, on two kernels built from one source
 #
-# KERNELS (default "debian-6.1 debian-6.12") and SUITES select what runs.
+# KERNELS (default: kernels.sh's released kernels, then debug) and SUITES
+# select what runs.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-cache=${KHUGEHOG_CACHE:-$top/.cache}
+. "$here/../host/common.sh"
 python=${PYTHON:-python3}
-kernels=${KERNELS:-debian-6.1 debian-6.12}
+kernels=${KERNELS:-$("$host/kernels.sh" list)}
 logs=$top/build/check
-suites=${SUITES:-unit analysis static $(for k in $kernels; do printf 'vm-%s ' "$k"; done)}
+suites=${SUITES:-unit analysis kernels static $(for k in $kernels; do printf 'vm-%s ' "$k"; done) ab}
 
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -32,7 +39,7 @@ run_suite() {
 	local s=$1 ksft_dir
 	case $s in
 	unit)
-		eval "$("$top/scripts/host/linux-source-fetch.sh" --cache "$cache")" || return 1
+		eval "$("$host/linux-source-fetch.sh")" || return 1
 		make -s -C "$top/userspace" check KSFT_DIR="$ksft_dir"
 		;;
 	analysis)
@@ -41,9 +48,13 @@ run_suite() {
 		"$python" "$here/analysis/test_compare.py" || rc=1
 		return $rc
 		;;
+	kernels)
+		# shellcheck disable=SC2046,SC2086 # one word per kernel
+		"$here/kernels/kernels-ready.sh" $kernels $("$here/kernels/ab-test.sh" --kernels)
+		;;
 	static)
-		# shellcheck disable=SC2086 # one word per kernel
-		"$here/static/static-checks.sh" $kernels
+		# shellcheck disable=SC2046 # one word per kernel
+		"$here/static/static-checks.sh" $("$host/kernels.sh" list --released)
 		;;
 	vm-*)
 		# The experiment in fresh guests, one per mode, checked from its
@@ -53,20 +64,32 @@ run_suite() {
 		# kernel's free scanner strides over the kept pages, see README),
 		# which would make the p90 check a coin toss.  vm-tests.sh checks
 		# the stride pattern's punching.
-		local out=$logs/$s rc=0
-		"$top/scripts/host/demo.sh" -q --kernel "${s#vm-}" --out "$out/experiment" \
-			--timeout 900 --frag-args "-S 7" \
+		local out=$logs/$s k=${s#vm-} rc=0 instrumented guest=()
+		instrumented=$("$host/kernels.sh" resolve "$k" | sed -n 's/^instrumented=//p')
+		# Sanitizers and lockdep slow a TCG guest several times over:
+		# a 1 GiB guest, which is also the small guest's test.
+		[ "$instrumented" = 1 ] && guest=(--mem 1G --timeout 2400)
+		"$host/demo.sh" -q --kernel "$k" --out "$out/experiment" \
+			--timeout 900 "${guest[@]}" --frag-args "-S 7" \
 			ondemand manual proactive-module-targeted || rc=1
 		"$here/guest/experiment-checks.sh" "$out/experiment" || rc=1
-		"$top/scripts/host/vm-run.sh" -q --kernel "${s#vm-}" --out "$out/tests" \
-			--timeout 900 tests || rc=1
+		"$host/vm-run.sh" -q --kernel "$k" --out "$out/tests" \
+			--timeout 900 "${guest[@]}" tests || rc=1
 		guest_ktap "$out/tests"
-		# Where the OOM killer was seen to panic a guest: low orders in
-		# 1 GiB, the module's floor the only thing between them.
-		"$top/scripts/host/vm-run.sh" -q --kernel "${s#vm-}" --mem 1G --out "$out/small" \
-			--timeout 600 tests low_orders_no_oom || rc=1
-		guest_ktap "$out/small"
+		if [ "$instrumented" = 1 ]; then
+			"$here/kernels/debug-catches.sh" "$k" "$out/catches" || rc=1
+		else
+			# Where the OOM killer was seen to panic a guest: low
+			# orders in 1 GiB, the module's floor the only thing
+			# between them.
+			"$host/vm-run.sh" -q --kernel "$k" --mem 1G --out "$out/small" \
+				--timeout 600 tests low_orders_no_oom || rc=1
+			guest_ktap "$out/small"
+		fi
 		return $rc
+		;;
+	ab)
+		"$here/kernels/ab-test.sh" "$logs/ab/run"
 		;;
 	*)
 		echo "check: unknown suite $s" >&2
@@ -86,7 +109,7 @@ guest_ktap() {
 	fi
 	[ -f "$d/console.log" ] || return 0
 	grep -E '^(KTAP version|1\.\.[0-9]|(not )?ok [0-9]|# )' "$d/console.log" |
-		grep -v '^# [^ ]*: running [0-9]'
+		grep -v -e '^# [^ ]*: running [0-9]' -e '^# [^ ]*: .* took [0-9.]* s$'
 	read -r nr name < <(sed -n 's/^# \([^ ]*\): running \([0-9]*\) \(.*\)$/\2 \1: \3/p' \
 		"$d/console.log" | tail -n 1)
 	[ -n "$nr" ] || return 0

@@ -8,7 +8,9 @@
 # A word name:arg runs t_name with arg as its argument (one test per kernel,
 # say), reported as "name arg".
 # A suite may redefine ktap_out (where lines go) and define
-# ktap_before_test and ktap_after_test (run around every test).
+# ktap_before_test and ktap_after_test (run around every test), and
+# ktap_verdict, run right after each test: when it fails, so does the test,
+# whatever the test returned (a kernel report while it ran, say).
 
 ktap_diag_file=$(mktemp)
 
@@ -27,8 +29,10 @@ skip() {
 	return $ktap_skip_status
 }
 
-# What no dmesg of ours may contain.
-ktap_bad_dmesg='Oops|WARNING:|BUG:|general protection|Call Trace|page allocation failure'
+# What no dmesg of ours may contain: oopses, warnings and BUG()s, and
+# the reports of the debug kernel's checkers (KASAN and KFENCE say "BUG:",
+# lockdep "WARNING:"; these do not).
+ktap_bad_dmesg='Oops|WARNING:|BUG:|general protection|Call Trace|page allocation failure|Bad page|UBSAN:|suspected memory leak|list_(add|del) corruption'
 
 ktap_run() {
 	ktap_prefix=$2
@@ -48,6 +52,9 @@ ktap_run() {
 		ktap_skip_reason=
 		"t_$ktap_t" ${ktap_arg:+"$ktap_arg"}
 		ktap_rc=$?
+		if command -v ktap_verdict >/dev/null && ! ktap_verdict; then
+			ktap_rc=1
+		fi
 		ktap_t=$ktap_t${ktap_arg:+ $ktap_arg}
 		if [ "$ktap_rc" = 0 ]; then
 			ktap_out "ok $ktap_nr $ktap_prefix: $ktap_t"

@@ -388,7 +388,8 @@ def t_json_shape():
     required = {"kernel", "cmdline", "mem_total_kib", "init_on_alloc", "modes"}
     extra = set(d) - required
     check(required <= set(d), f"missing top-level keys {required - set(d)}")
-    check(extra <= {"accel", "runner", "ratios"}, f"unexpected top-level keys {extra}")
+    check(extra <= {"accel", "runner", "ratios", "instrumented"},
+          f"unexpected top-level keys {extra}")
     eq([m["mode"] for m in d["modes"]], ["ondemand", "manual"], "modes in setup.txt order")
     mreq = {"mode", "count", "failures", "free_kib_before", "pct_of_free", "latency_us",
             "compaction_s", "vmstat_delta"}

@@ -368,6 +368,27 @@ def t_shebang():
         check((root / "compare-p90.png").exists(), "chart not drawn")
 
 
+@test("an instrumented kernel: counts compared, timings not (no ratio), and said")
+def t_instrumented():
+    with TempDir() as root:
+        two_kernels(root)
+        data = json.loads((root / "debian-6.12" / "summary.json").read_text())
+        data["instrumented"] = True
+        put(root, "debian-6.12", data)
+        proc = run_compare(root)
+        exited_ok(proc)
+        cmp = json.loads((root / "compare.json").read_text())
+        od = next(m for m in cmp["modes"] if m["mode"] == "ondemand")
+        r = od["ratios"]["debian-6.12"]
+        eq(r["p90_us"], None, "p90 ratio against an instrumented kernel")
+        eq(r["compaction_s"], None, "compaction time ratio against an instrumented kernel")
+        eq(r["count"], round(720 / 700, 3), "hugepages ratio still given")
+        eq([k["instrumented"] for k in cmp["kernels"]], [False, True], "kernels' instrumented")
+        md = (root / "compare.md").read_text()
+        check("debian-6.12 ran with sanitizers or lock debugging" in md,
+              "compare.md does not say which kernel is instrumented")
+
+
 @test("demo.sh: malformed kernel lists -> exit 2 with usage, before any guest")
 def t_demo_args():
     for args in (["--label", "x", "ondemand"],

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Static checks, as KTAP: checkpatch on kmod/, the module built with W=1
-# and sparse (C=2) against every kernel given, the userspace built with
+# Static checks, as KTAP: checkpatch (from the newest linux-source Debian
+# has) on kmod/, the module built with W=1 and sparse (C=2; sid's sparse,
+# which 7.x needs) against every kernel given, the userspace built with
 # -Werror, and modinfo documenting every module parameter.
 #
-# usage: static-checks.sh KERNEL...   (debian-6.1, debian-6.12)
+# usage: static-checks.sh KERNEL...   (kernels.sh names)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-cache=${KHUGEHOG_CACHE:-$top/.cache}
+. "$here/../../host/common.sh"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 . "$here/../ktap.sh"
@@ -46,7 +46,7 @@ t_userspace_werror() {
 
 # The build tree of kernel K: krel and kdir set, build the module's copy.
 kernel_tree() {
-	eval "$("$top/scripts/host/kernel-fetch.sh" --cache "$cache" "$1")"
+	eval "$("$host/kernels.sh" resolve "$1")"
 	build=$cache/check-build/$krel
 }
 
@@ -62,7 +62,9 @@ t_w1_build() {
 
 t_sparse() {
 	kernel_tree "$1"
-	checked 'warning:|error:' make -C "$kdir" M="$build" C=2 modules
+	[ -x "$sparse" ] || { diag "no sparse: scripts/host/sparse-build.sh failed"; return 1; }
+	checked 'warning:|error:|not available or not up to date' \
+		make -C "$kdir" M="$build" C=2 CHECK="$sparse" modules
 }
 
 # Every parameter documented: modinfo is the module's manual.
@@ -77,7 +79,10 @@ t_modinfo_documents_every_parameter() {
 	[ -n "$params" ] && [ "$params" = "$documented" ]
 }
 
-eval "$("$top/scripts/host/linux-source-fetch.sh" --cache "$cache")"
+# checkpatch of the newest kernel source Debian has: its newest kernel's.
+eval "$("$host/kernels.sh" source "$("$host/kernels.sh" list --released | tail -n 1)")"
+checkpatch=$("$host/linux-source-fetch.sh" --tree "$suite" "$package" "$version")/scripts/checkpatch.pl
+sparse=$("$host/sparse-build.sh")
 modinfo_ko=
 tests="checkpatch_kmod userspace_werror"
 for k in "$@"; do

@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# What the host-side bash scripts share.  Source it.
+#
+#   top    the repository
+#   cache  the per-user cache: Debian's packages, prepared and self-built
+#          kernels, built modules, each under a name that says what it
+#          holds, so that a fresh clone reuses them.  KHUGEHOG_CACHE moves it.
+#   die    the script's name, the message, exit 1
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+host=$top/scripts/host
+cache=${KHUGEHOG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/khugehog}
+export KHUGEHOG_CACHE=$cache
+
+die() {
+	echo "$(basename "$0" .sh): $*" >&2
+	exit 1
+}
+
+# `apt-get "${apt_sandbox[@]}" download`: as root, apt hands downloads to
+# the _apt user, who cannot write into a cache under /root.
+apt_sandbox=()
+[ "$(id -u)" != 0 ] || apt_sandbox=(-o APT::Sandbox::User=root)
+
+# kernel_release KDIR: the release modules built in KDIR are for, as their
+# vermagic will say it (`make kernelrelease` recomputes it, which is not
+# the packaged kernel's in a tree prepared from source)
+kernel_release() {
+	sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$1/include/generated/utsrelease.h" 2>/dev/null | grep .
+}
