@@ -16,14 +16,16 @@ setting() {
 	sed -n "s/^$1=//p" "$2" 2>/dev/null | tail -n 1
 }
 
-# poll SECONDS CMD...: run CMD every 0.1 s until it succeeds; fail after SECONDS
+# poll SECONDS CMD...: run CMD every 0.1 s until it succeeds; fail once
+# SECONDS have passed by the clock, however long CMD takes (a count of
+# tries made 90 s into 160 under the debug kernel)
 poll() {
-	local n=$(($1 * 10))
+	local end
 
+	end=$(awk -v s="$1" '{ print $1 + s }' /proc/uptime)
 	shift
 	until "$@"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
+		awk -v e="$end" '{ exit !($1 < e) }' /proc/uptime || return 1
 		sleep 0.1
 	done
 }

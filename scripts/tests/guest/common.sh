@@ -118,13 +118,64 @@ end_frag() {
 	wait $fpid
 }
 
-# memory_back FREE0 [WHEN]: free memory is back within 1% of FREE0 (kB);
-# more free memory than before is no leak
+# How far below its level before a test free memory may end (%): 1, or 4
+# on an instrumented kernel (vm-run.sh says so on the command line), where
+# KASAN's quarantine holds up to 1/32 of memory in freed objects and
+# page_owner's stack depot only grows.  kmemleak looks for leaks there.
+leak_pct=1
+instrumented=0
+grep -qw khugehog.instrumented=1 /proc/cmdline && leak_pct=4 instrumented=1
+
+# The compactor's functional bars (its low watermark, a halved score, more
+# free 2M blocks) are not asserted under an instrumented kernel: its
+# sanitizers leave unmovable pages in a quarter of a 1 GiB guest's
+# pageblocks, where compact_memory itself takes the score from 67 to 33
+# only.  There a bar is waited for 20 s at most, and a miss is noted in
+# bars_missed (vm-tests.sh empties it before each test); bars_result turns
+# a test that passed all else into a SKIP that names it.  Everything else
+# those tests check, and the kernel's own reports, still count.
+
+# bar_s SECONDS: how long to wait for a bar here
+bar_s() {
+	if [ "$instrumented" = 1 ] && [ "$1" -gt 20 ]; then
+		echo 20
+	else
+		echo "$1"
+	fi
+}
+
+# missed_bar WHAT: fails, or under an instrumented kernel notes WHAT
+missed_bar() {
+	[ "$instrumented" = 1 ] || return 1
+	bars_missed="${bars_missed:+$bars_missed; }$1"
+	diag "$1: not reached, not asserted under an instrumented kernel"
+}
+
+# bar SECONDS WHAT CMD...: poll CMD for up to bar_s SECONDS; missed_bar WHAT
+# when it never succeeds
+bar() {
+	local s what=$2
+
+	s=$(bar_s "$1")
+	shift 2
+	poll "$s" "$@" && return 0
+	missed_bar "$what in $s s"
+}
+
+# bars_result RC: RC, or when it is 0 and a bar was missed, a SKIP naming it
+bars_result() {
+	[ "$1" = 0 ] && [ -n "$bars_missed" ] &&
+		{ skip "instrumented kernel: $bars_missed"; return; }
+	return "$1"
+}
+
+# memory_back FREE0 [WHEN]: free memory is back within leak_pct of FREE0
+# (kB); more free memory than before is no leak
 memory_back() {
 	local now
 
 	now=$(free_kib)
-	back_within_pct "$now" "$1" 1 && return 0
+	back_within_pct "$now" "$1" "$leak_pct" && return 0
 	diag "MemFree $1 kB before, $now kB after${2:+ $2}"
 	return 1
 }

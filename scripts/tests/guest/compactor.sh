@@ -32,8 +32,9 @@ t_compactor_params_rejected() {
 
 # Each strategy makes freshly fragmented memory usable: targeted down to
 # the low watermark, node halving the score, alloc doubling the free 2M
-# blocks (functional bars; the figures are in results/).  The kernel's compaction
-# begin/end events are kept, to tell from the log why a pass stopped.
+# blocks (functional bars, see bar in common.sh; the figures are in
+# results/).  The kernel's compaction begin/end events are kept, to tell
+# from the log why a pass stopped.
 t_compactor_strategies_reach_target() {
 	rc=0
 	tr=/sys/kernel/tracing
@@ -59,18 +60,18 @@ t_compactor_strategies_reach_target() {
 		src=0 show=0
 		case $s in
 		targeted)
-			poll 90 target_reached ||
+			bar 90 "$s: score $score0 -> low watermark $low" target_reached ||
 				{ diag "$s: score $score0 -> $(cstat node0_score) in 90 s, low watermark $low not reached"; src=1; } ;;
 		node)
 			# One whole-node compaction takes it well below half.
-			poll 60 cstat_le node0_score $((score0 / 2)) ||
+			bar 60 "$s: score $score0 halved" cstat_le node0_score $((score0 / 2)) ||
 				{ diag "$s: score $score0 -> $(cstat node0_score) in 60 s, not halved"; src=1; } ;;
 		alloc)
 			# It stalls now and then, as the kernel's direct
 			# compaction does (see README): not doubling in 60 s is
 			# said, and only no gain at all (checked below) fails.
-			poll 60 cstat_ge node0_free_blocks $((2 * free0)) ||
-				{ diag "$s: free 2M blocks $free0 -> $(cstat node0_free_blocks) in 60 s, not doubled"; show=1; } ;;
+			poll "$(bar_s 60)" cstat_ge node0_free_blocks $((2 * free0)) ||
+				{ diag "$s: free 2M blocks $free0 -> $(cstat node0_free_blocks), not doubled"; show=1; } ;;
 		esac
 		ms=$(ms_since "$t0")
 		# Disabling returns within a second, whatever the pass is doing.
@@ -94,18 +95,20 @@ t_compactor_strategies_reach_target() {
 			diag "  allocated $(cstat hugepages_allocated) order-9 pages, $(cstat alloc_failures) attempts failed, passes without progress $(cstat passes_no_progress)"
 			[ "$(cstat hugepages_allocated)" -gt 0 ] || { diag "alloc allocated nothing"; src=1; } ;;
 		esac
-		[ "$(cstat node0_free_blocks)" -gt "$free0" ] || { diag "$s: no more free 2M blocks than before"; src=1; }
+		[ "$(cstat node0_free_blocks)" -gt "$free0" ] || missed_bar "$s: more free 2M blocks" ||
+			{ diag "$s: no more free 2M blocks than before"; src=1; }
 		grep -qx "state off" "$khh/compactor_status" || { diag "$s: $(grep ^state "$khh/compactor_status") after disable"; src=1; }
+		[ -z "$bars_missed" ] || show=1
 		if [ $src != 0 ] || [ $show = 1 ]; then
 			diag "  timeline: $(tail -n 4 "$khh/compactor_timeline" | tr '\n' ';')"
 			grep -E 'compaction_(begin|end)' "$tr/trace" | sed 's/^.*mm_/mm_/' | tail -n 8 |
 				while IFS= read -r l; do diag "  $l"; done
-			rc=1
 		fi
+		[ $src = 0 ] || rc=1
 		unload || rc=1
 		end_frag
 	done
-	return $rc
+	bars_result $rc
 }
 
 # One event per block tried; the successful ones add up to the status.
@@ -245,7 +248,7 @@ t_compactor_ignores_userspace_kill() {
 	fi
 	# It still compacts, down to the new low watermark.
 	echo 5 >"$par/compactor_wmark_low" && echo 20 >"$par/compactor_wmark_high" || rc=1
-	poll 90 cstat_le node0_score 5 ||
+	bar 90 "after kill -9: score down to 5" cstat_le node0_score 5 ||
 		{ diag "after kill -9: score $(cstat node0_score), not down to 5 in 90 s; blocks_emptied $(cstat blocks_emptied), blocks_failed $(cstat blocks_failed)"; rc=1; }
 	[ "$(cstat blocks_emptied)" -gt 0 ] || { diag "no block emptied after kill -9"; rc=1; }
 	t0=$(cut -d' ' -f1 /proc/uptime)
@@ -255,7 +258,7 @@ t_compactor_ignores_userspace_kill() {
 	[ "$ms" -lt 1000 ] || { diag "disable took $ms ms"; rc=1; }
 	unload || rc=1
 	end_frag
-	return $rc
+	bars_result $rc
 }
 
 # An emptied block with a page that another CPU holds a reference on goes

@@ -99,14 +99,14 @@ t_pageblock_types_kept() {
 	echo 1 >"$ev/enable"
 	kernel_block_counts >/tmp/pt0
 	echo Y >"$par/compactor_enabled" || rc=1
-	poll 90 target_reached || { diag "targeted: target not reached in 90 s"; rc=1; }
+	bar 90 "targeted: its low watermark" target_reached || { diag "targeted: target not reached in 90 s"; rc=1; }
 	echo N >"$par/compactor_enabled" || rc=1
 	kernel_block_counts >/tmp/pt1
 	echo 0 >"$ev/enable"
 	types_kept "targeted session ($(cstat blocks_emptied) blocks emptied)" /tmp/pt0 /tmp/pt1 || rc=1
 	unload || rc=1
 	end_frag
-	return $rc
+	bars_result $rc
 }
 
 # A memory block taken offline: its struct pages are not read (pfn_valid()
@@ -138,7 +138,7 @@ t_offline_memory_untouched() {
 	echo unpin >"$khh/control" || rc=1
 	start_frag -p random -S 7 || { unload; echo 1 >"$blk/online"; return 1; }
 	echo Y >"$par/compactor_enabled" || rc=1
-	poll 90 target_reached || { diag "targeted: target not reached in 90 s"; rc=1; }
+	bar 90 "targeted: its low watermark" target_reached || { diag "targeted: target not reached in 90 s"; rc=1; }
 	echo N >"$par/compactor_enabled" || rc=1
 	diag "${blk##*/} offline: $n pins, targeted emptied $(cstat blocks_emptied) blocks"
 	unload || rc=1

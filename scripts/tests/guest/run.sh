@@ -118,26 +118,43 @@ t_run_stops_when_buffer_full() {
 # round in three (the page's block held an unmovable page, so
 # alloc_contig_range() isolated nothing and drained nothing), and the run
 # then left 7-50 MiB above the floor.  Six rounds, each on freshly
-# fragmented memory.
+# fragmented memory.  A round may instead end by failing, with free memory
+# the kernel cannot make into order-9 pages (the debug kernel's sanitizers
+# scatter unmovable pages over a 1 GiB guest: 6 rounds of 6 there): it
+# says nothing about the drain, and is reported with the free blocks of
+# order >= 9 outside ZONE_DMA (kcompactd, woken by the failures, may have
+# made some since).  Two rounds there, as none reaches the floor.
 t_run_drains_lists_at_floor() {
-	local i after floor
+	local i after floor stop blocks at_floor=0 rounds="1 2 3 4 5 6"
 
+	[ "$instrumented" = 1 ] && rounds="1 2"
 	rc=0
 	load || return 1
-	for i in 1 2 3 4 5 6; do
+	for i in $rounds; do
 		start_frag -p random -S "$i" || { rc=1; break; }
 		echo 1 >/proc/sys/vm/compact_memory
 		echo start >"$khh/control" && wait_done 1800 || rc=1
 		after=$(kv free_kib_after "$khh/summary")
 		floor=$(kv free_floor_kib "$khh/summary")
-		diag "round $i: $(kv allocated "$khh/summary") pages, stop_reason $(kv stop_reason "$khh/summary"), free after $after kB, floor $floor kB, $(kv floor_drains "$khh/summary") drains"
-		grep -qx "stop_reason memory_floor" "$khh/summary" || rc=1
-		[ "$after" -le $((floor + 4096)) ] ||
-			{ diag "round $i: $((after - floor)) kB above the floor left"; rc=1; }
+		stop=$(kv stop_reason "$khh/summary")
+		blocks=$(awk '$4 != "DMA" { for (i = 14; i <= NF; i++) n += $i } END { print n + 0 }' \
+			/proc/buddyinfo)
+		diag "round $i: $(kv allocated "$khh/summary") pages, stop_reason $stop, free after $after kB, floor $floor kB, $(kv floor_drains "$khh/summary") drains, $blocks free blocks of order >= 9"
+		case $stop in
+		memory_floor)
+			at_floor=$((at_floor + 1))
+			[ "$after" -le $((floor + 4096)) ] ||
+				{ diag "round $i: $((after - floor)) kB above the floor left"; rc=1; }
+			;;
+		failure) ;;
+		*) rc=1 ;;
+		esac
 		echo release >"$khh/control" || rc=1
 		end_frag
 	done
 	unload || rc=1
+	[ "$rc" = 0 ] && [ "$at_floor" = 0 ] &&
+		{ skip "no round reached the floor: the kernel failed order 9 first in all $(echo $rounds | wc -w)"; return; }
 	return $rc
 }
 

@@ -34,7 +34,7 @@ compactor_wmarks_any_order compactor_strategies_reach_target compact_block_trace
 compactor_enable_disable_cycles compactor_load_unload_cycles
 compactor_ignores_userspace_kill compactor_frees_block_with_held_page
 compactor_node_pass_lets_system_freeze pin_unpin pageblock_types_kept
-offline_memory_untouched dmesg_clean"
+offline_memory_untouched dmesg_clean kmemleak_clean"
 
 # Arguments: run only these tests (names as above).
 [ $# -gt 0 ] && tests="$*"
@@ -52,16 +52,31 @@ ktap_out() {
 # On the console only: if the guest dies, the runner names the test.
 ktap_before_test() {
 	echo "# $ktap_prefix: running $ktap_nr $ktap_t" >&2
+	ktap_dmesg_at=$(dmesg | wc -l)
+	ktap_t0=$(uptime_s)
+	bars_missed=
+}
+
+# A kernel report while a test ran fails that test, whatever it checked:
+# a KASAN, KFENCE or lockdep report, a "Bad page", a warning.
+ktap_verdict() {
+	dmesg | tail -n +$((ktap_dmesg_at + 1)) | grep -E "$ktap_bad_dmesg" >/tmp/ktap-report || return 0
+	diag "the kernel reported while this test ran:"
+	head -n 20 /tmp/ktap-report | while IFS= read -r l; do diag "  $l"; done
+	return 1
 }
 
 # A test that failed half-way must not leave the module for the next.
 ktap_after_test() {
 	[ -d "$khh" ] && rmmod khugehog 2>/dev/null
+	echo "# $ktap_prefix: $ktap_t took $(since "$ktap_t0") s" >&2
 	return 0
 }
 
 mkdir -p "$out"
 : >"$out/ktap.txt"
+# kmemleak_clean reports only what leaked during the suite.
+[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
 ktap_run "khugehog integration tests on $krel" "$krel" "$tests"
 e=$?
 dmesg >"$out/dmesg.txt"
