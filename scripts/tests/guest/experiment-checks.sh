@@ -137,13 +137,23 @@ t_latency_lines_match_summary() {
 	return $rc
 }
 
-t_manual_p90_10x_below_ondemand() {
+# timed_here: timings are compared on this run's kernel; SKIP when not
+timed_here() {
+	[ "$instrumented" != 1 ] || { skip "timings under an instrumented kernel are compared with nothing"; return; }
+}
+
+# p90_10x_below MODE: on-demand's p90 is at least 10 times MODE's
+p90_10x_below() {
 	local a b
 
-	[ "$instrumented" != 1 ] || { skip "timings under an instrumented kernel are compared with nothing"; return; }
 	a=$(kv p90_ns "$run/$od/summary.txt")
-	b=$(kv p90_ns "$run/$mn/summary.txt")
-	diag "p90: $od $a ns, $mn $b ns"
+	b=$(kv p90_ns "$run/$1/summary.txt")
+	diag "p90: $od $a ns, $1 $b ns"
+	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt 0 ] && [ "$a" -ge $((10 * b)) ]
+}
+
+t_manual_p90_10x_below_ondemand() {
+	timed_here || return
 	# What compact_memory did, for a failure to be diagnosable from the log.
 	awk -v s="$(setting compaction_s "$run/$mn/compaction.txt")" -v m="$mn" '
 		FNR == 1 { f++ }
@@ -155,21 +165,16 @@ t_manual_p90_10x_below_ondemand() {
 				b["compact_free_scanned"] - a["compact_free_scanned"], b["compact_isolated"] - a["compact_isolated"]
 		}' "$run/$mn/snap/punched/vmstat" "$run/$mn/snap/compacted/vmstat" >>"$ktap_diag_file" 2>/dev/null
 	grep mm_compaction_end "$run/$mn/compaction-trace.txt" 2>/dev/null | sed 's/^.*mm_/  mm_/' >>"$ktap_diag_file"
-	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt 0 ] && [ "$a" -ge $((10 * b)) ]
+	p90_10x_below "$mn"
 }
 
 # The targeted compactor's hugepages should be ready before the run: a floor
 # against breakage, as manual's.
 t_targeted_p90_10x_below_ondemand() {
-	local a b
-
-	[ "$instrumented" != 1 ] || { skip "timings under an instrumented kernel are compared with nothing"; return; }
-	a=$(kv p90_ns "$run/$od/summary.txt")
-	b=$(kv p90_ns "$run/$tg/summary.txt")
-	diag "p90: $od $a ns, $tg $b ns"
+	timed_here || return
 	diag "$tg: $(tr '\n' ' ' <"$run/$tg/compaction.txt" 2>/dev/null | cut -c 1-200)"
 	diag "$(grep -v '^node' "$run/$tg/compactor_status.txt" 2>/dev/null | tr '\n' ' ')"
-	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt 0 ] && [ "$a" -ge $((10 * b)) ]
+	p90_10x_below "$tg"
 }
 
 t_targeted_hugepages_90pct_of_manual() {
