@@ -155,7 +155,8 @@ static ssize_t khh_control_write(struct file *file, const char __user *ubuf,
 #ifdef KHUGEHOG_INJECT_USE_AFTER_FREE
 	/*
 	 * A deliberate bug, compiled in only by the test that proves the
-	 * debug kernel's suite catches one (scripts/tests/debug-catches.sh).
+	 * debug kernel's suite catches one
+	 * (scripts/tests/kernels/debug-catches.sh).
 	 */
 	pr_info("injected use-after-free reads %d\n", READ_ONCE(buf[0]));
 #endif
