@@ -207,20 +207,31 @@ static void compute_size(struct frag *f)
 	     f->opts.keep, PUNCH_CHUNK_PAGES, punch_pattern_name(f->opts.pattern));
 }
 
-/* Before allocating anything big: a dump of zero PFNs would be a lie. */
-static void setup_dumps(struct frag *f)
+/*
+ * Before allocating anything big: a dump of zero PFNs would be a lie, and
+ * the pfn pattern would keep every page.  @why: what needs them.
+ */
+static void open_pagemap(struct frag *f, const char *why)
 {
-	size_t pages = f->size / FRAG_PAGE_SIZE;
 	int ret;
 
+	if (f->reader.fd >= 0)
+		return;
 	ret = pagemap_check_pfns();
 	if (ret == -EPERM)
-		die("/proc/self/pagemap shows no PFNs: dumping needs CAP_SYS_ADMIN");
+		die("/proc/self/pagemap shows no PFNs: %s needs CAP_SYS_ADMIN", why);
 	if (ret)
 		die("cannot read /proc/self/pagemap: %s", strerror(-ret));
 	ret = pagemap_reader_open(&f->reader);
 	if (ret)
 		die("cannot open /proc/self/pagemap: %s", strerror(-ret));
+}
+
+static void setup_dumps(struct frag *f)
+{
+	size_t pages = f->size / FRAG_PAGE_SIZE;
+
+	open_pagemap(f, "dumping");
 	f->pfns = malloc(pages * sizeof(*f->pfns));
 	if (!f->pfns)
 		die("cannot allocate %zu MiB for dumps", pages * sizeof(*f->pfns) >> 20);
@@ -293,6 +304,24 @@ static void fill(struct frag *f)
 	}
 }
 
+/* --pattern pfn: the pages of @chunk kept, by the frames they map. */
+static unsigned int chunk_kept_by_pfn(struct frag *f, const char *chunk,
+				      bool kept[PUNCH_CHUNK_PAGES])
+{
+	uint64_t pfns[PUNCH_CHUNK_PAGES];
+	size_t n;
+	int ret;
+
+	ret = pagemap_collect(&f->reader, chunk, FRAG_CHUNK_SIZE, pfns, &n);
+	if (ret)
+		die("cannot read /proc/self/pagemap: %s", strerror(-ret));
+	/* Every page was touched and nothing swaps it out in a guest. */
+	if (n != PUNCH_CHUNK_PAGES)
+		die("--pattern %s: %zu of the %u pages of a chunk are present",
+		    punch_pattern_name(PUNCH_PFN), n, PUNCH_CHUNK_PAGES);
+	return punch_chunk_kept_by_pfn(f->opts.keep, f->opts.pfn_offset, pfns, kept);
+}
+
 static void punch(struct frag *f)
 {
 	struct punch_run runs[PUNCH_MAX_RUNS];
@@ -304,8 +333,11 @@ static void punch(struct frag *f)
 	for (size_t c = 0; c < f->chunks; c++) {
 		char *chunk = f->mem + c * FRAG_CHUNK_SIZE;
 
-		f->kept_pages += punch_chunk_kept(f->opts.pattern, f->opts.keep,
-						  f->opts.seed, c, kept);
+		if (f->opts.pattern == PUNCH_PFN)
+			f->kept_pages += chunk_kept_by_pfn(f, chunk, kept);
+		else
+			f->kept_pages += punch_chunk_kept(f->opts.pattern, f->opts.keep,
+							  f->opts.seed, c, kept);
 		nr_runs = punch_runs_of(kept, runs);
 		for (size_t r = 0; r < nr_runs; r++) {
 			const struct punch_run *run = &runs[r];
@@ -435,6 +467,8 @@ int main(int argc, char **argv)
 		    sysconf(_SC_PAGESIZE));
 
 	compute_size(&f);
+	if (f.opts.pattern == PUNCH_PFN)
+		open_pagemap(&f, "--pattern pfn");
 	if (f.opts.dump_prefix)
 		setup_dumps(&f);
 	setup_signals(&waitmask);
@@ -456,8 +490,9 @@ int main(int argc, char **argv)
 
 	/* What was punched, so that nobody parses frag's options again. */
 	announce("frag: ready pid=%d filled_kib=%" PRIu64 " kept_kib=%" PRIu64
-		 " chunks=%zu pattern=%s keep=%u seed=%" PRIu64, (int)getpid(),
-		 f.size >> 10, f.kept_pages * (FRAG_PAGE_SIZE >> 10), f.chunks,
-		 punch_pattern_name(f.opts.pattern), f.opts.keep, f.opts.seed);
+		 " chunks=%zu pattern=%s keep=%u seed=%" PRIu64 " pfn_offset=%u",
+		 (int)getpid(), f.size >> 10, f.kept_pages * (FRAG_PAGE_SIZE >> 10),
+		 f.chunks, punch_pattern_name(f.opts.pattern), f.opts.keep,
+		 f.opts.seed, f.opts.pfn_offset);
 	hold(&f, &waitmask);
 }

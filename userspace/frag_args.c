@@ -28,7 +28,14 @@ const char frag_usage[] =
 "                        count in [0, 2N] per chunk, N on average, at random\n"
 "                        places), stride (spread evenly, 0,4,8... for\n"
 "                        --keep 128: the reference article's) or head (the\n"
-"                        first N pages of each chunk)\n"
+"                        first N pages of each chunk) or pfn (the pages whose\n"
+"                        physical frame number is a multiple of 512/N, read\n"
+"                        from pagemap: needs CAP_SYS_ADMIN, and N a power of\n"
+"                        two; the trigger of compact_memory's early stop, see\n"
+"                        README)\n"
+"  -P, --pfn-offset R    --pattern pfn: keep the pages whose frame number is R\n"
+"                        more than a multiple of 512/N instead, 0 <= R < 512/N\n"
+"                        (default 0)\n"
 "  -S, --seed N          seed of --pattern random (default 1): the same seed,\n"
 "                        the same pattern\n"
 "  -d, --dump PREFIX     write mapped 4K pages per 2M physical region to\n"
@@ -52,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "keep",	required_argument,	NULL, 'k' },
 	{ "pattern",	required_argument,	NULL, 'p' },
 	{ "seed",	required_argument,	NULL, 'S' },
+	{ "pfn-offset",	required_argument,	NULL, 'P' },
 	{ "dump",	required_argument,	NULL, 'd' },
 	{ "wait-punch",	no_argument,		NULL, 'w' },
 	{ "unmovable",	required_argument,	NULL, 'u' },
@@ -61,7 +69,7 @@ static const struct option long_opts[] = {
 };
 
 /* Leading ':' so a missing argument is told apart from an unknown option. */
-static const char short_opts[] = ":s:H:fk:p:S:d:wu:qh";
+static const char short_opts[] = ":s:H:fk:p:S:P:d:wu:qh";
 
 /* Decimal digits at *@p; advances *@p.  -EINVAL if none, -ERANGE. */
 static int parse_digits(const char **p, uint64_t *v)
@@ -274,6 +282,32 @@ static void bad_option(int c, char **argv, char *err, size_t errlen)
 	}
 }
 
+/* --pattern pfn keeps the frames a multiple of 512 / keep: keep divides 512. */
+static enum frag_args_result pfn_options_check(const struct frag_opts *o,
+					       char *err, size_t errlen)
+{
+	if (o->pattern != PUNCH_PFN) {
+		if (!o->pfn_offset_set)
+			return FRAG_ARGS_OK;
+		snprintf(err, errlen, "--pfn-offset goes with --pattern %s",
+			 punch_pattern_name(PUNCH_PFN));
+		return FRAG_ARGS_USAGE;
+	}
+	if (!o->keep || (o->keep & (o->keep - 1))) {
+		snprintf(err, errlen,
+			 "--pattern %s needs a --keep that is a power of two, 1..%u (not %u)",
+			 punch_pattern_name(PUNCH_PFN), PUNCH_CHUNK_PAGES, o->keep);
+		return FRAG_ARGS_USAGE;
+	}
+	if (o->pfn_offset >= PUNCH_CHUNK_PAGES / o->keep) {
+		snprintf(err, errlen,
+			 "--pfn-offset %u: with --keep %u it must be below %u",
+			 o->pfn_offset, o->keep, PUNCH_CHUNK_PAGES / o->keep);
+		return FRAG_ARGS_USAGE;
+	}
+	return FRAG_ARGS_OK;
+}
+
 static void set_defaults(struct frag_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -326,12 +360,29 @@ enum frag_args_result frag_parse_args(int argc, char **argv,
 			break;
 		case 'p':
 			if (punch_pattern_parse(optarg, &o->pattern)) {
+				char names[64];
+
+				punch_pattern_list(names, sizeof(names));
 				snprintf(err, errlen,
-					 "unknown --pattern '%s': expected stride, head or random",
-					 optarg);
+					 "unknown --pattern '%s': expected one of %s",
+					 optarg, names);
 				return FRAG_ARGS_USAGE;
 			}
 			break;
+		case 'P': {
+			const char *p = optarg;
+			uint64_t v;
+
+			if (parse_digits(&p, &v) || *p || v >= PUNCH_CHUNK_PAGES) {
+				snprintf(err, errlen,
+					 "invalid --pfn-offset '%s': expected 0..%u",
+					 optarg, PUNCH_CHUNK_PAGES - 1);
+				return FRAG_ARGS_USAGE;
+			}
+			o->pfn_offset = (unsigned int)v;
+			o->pfn_offset_set = true;
+			break;
+		}
 		case 'S': {
 			const char *p = optarg;
 
@@ -371,7 +422,7 @@ enum frag_args_result frag_parse_args(int argc, char **argv,
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return FRAG_ARGS_USAGE;
 	}
-	return FRAG_ARGS_OK;
+	return pfn_options_check(o, err, errlen);
 }
 
 int frag_fill_size(const struct frag_opts *o, uint64_t mem_total,

@@ -34,6 +34,8 @@ struct frag_opts {
 	unsigned int keep;
 	enum punch_pattern pattern;
 	uint64_t seed;			/* --pattern random */
+	bool pfn_offset_set;
+	unsigned int pfn_offset;	/* --pattern pfn */
 	const char *dump_prefix;	/* NULL: no dumps */
 	bool quiet;
 	bool wait_punch;		/* pause between filling and punching */

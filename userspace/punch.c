@@ -2,6 +2,7 @@
 #include "punch.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -10,6 +11,7 @@ static const char *const pattern_names[] = {
 	[PUNCH_STRIDE] = "stride",
 	[PUNCH_HEAD] = "head",
 	[PUNCH_RANDOM] = "random",
+	[PUNCH_PFN] = "pfn",
 };
 
 int punch_pattern_parse(const char *name, enum punch_pattern *p)
@@ -26,6 +28,18 @@ int punch_pattern_parse(const char *name, enum punch_pattern *p)
 const char *punch_pattern_name(enum punch_pattern p)
 {
 	return pattern_names[p];
+}
+
+void punch_pattern_list(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(pattern_names) && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 i ? ", " : "", pattern_names[i]);
 }
 
 bool punch_keeps(enum punch_pattern p, unsigned int keep, unsigned int idx)
@@ -94,6 +108,19 @@ unsigned int punch_chunk_kept(enum punch_pattern p, unsigned int keep,
 		idx[i] = idx[j];
 		idx[j] = t;
 		kept[idx[i]] = true;
+	}
+	return n;
+}
+
+unsigned int punch_chunk_kept_by_pfn(unsigned int keep, unsigned int offset,
+				     const uint64_t pfns[PUNCH_CHUNK_PAGES],
+				     bool kept[PUNCH_CHUNK_PAGES])
+{
+	unsigned int step = PUNCH_CHUNK_PAGES / keep, n = 0;
+
+	for (unsigned int i = 0; i < PUNCH_CHUNK_PAGES; i++) {
+		kept[i] = pfns[i] % step == offset;
+		n += kept[i];
 	}
 	return n;
 }

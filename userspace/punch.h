@@ -19,6 +19,7 @@ enum punch_pattern {
 	PUNCH_STRIDE,	/* kept pages spread evenly over the chunk */
 	PUNCH_HEAD,	/* the first pages of the chunk are kept */
 	PUNCH_RANDOM,	/* a random number of pages, at random places, per chunk */
+	PUNCH_PFN,	/* the pages at physical frames a multiple of 512 / keep */
 };
 
 /* A run of @count freed pages starting at page @first of a chunk. */
@@ -27,9 +28,11 @@ struct punch_run {
 	unsigned int count;
 };
 
-/* "stride", "head" or "random".  Returns 0, or -EINVAL for an unknown name. */
+/* "stride", "head", "random" or "pfn".  Returns 0, or -EINVAL for an unknown name. */
 int punch_pattern_parse(const char *name, enum punch_pattern *p);
 const char *punch_pattern_name(enum punch_pattern p);
+/* The pattern names, "stride, head, random, pfn", for messages. */
+void punch_pattern_list(char *buf, size_t len);
 
 /*
  * Whether page @idx (0..511) of a chunk is kept when @keep (0..512) pages
@@ -43,11 +46,23 @@ bool punch_keeps(enum punch_pattern p, unsigned int keep, unsigned int idx);
  * stride and head: punch_keeps().  random: the count is uniform in
  * [0, min(2 * @keep, 512)], so @keep on average, and the pages are a
  * uniform choice; both follow from @seed and @chunk alone, so a run is
- * reproducible and chunks do not depend on each other.
+ * reproducible and chunks do not depend on each other.  Not pfn: that
+ * needs the frames, punch_chunk_kept_by_pfn().
  */
 unsigned int punch_chunk_kept(enum punch_pattern p, unsigned int keep,
 			      uint64_t seed, size_t chunk,
 			      bool kept[PUNCH_CHUNK_PAGES]);
+
+/*
+ * The pfn pattern: which pages of a chunk are kept, by the physical frame
+ * @pfns[i] each maps.  Page i is kept when @pfns[i] % (512 / @keep) is
+ * @offset; @keep is a power of two from 1 to 512, @offset below 512 / @keep.
+ * Returns how many are kept.  About @keep per chunk, as the frames of a
+ * chunk's pages are not in order.
+ */
+unsigned int punch_chunk_kept_by_pfn(unsigned int keep, unsigned int offset,
+				     const uint64_t pfns[PUNCH_CHUNK_PAGES],
+				     bool kept[PUNCH_CHUNK_PAGES]);
 
 /* The maximal runs of pages not in @kept, in page order; returns how many. */
 size_t punch_runs_of(const bool kept[PUNCH_CHUNK_PAGES],

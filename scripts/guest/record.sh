@@ -127,13 +127,13 @@ record_setup() {
 	} >"$out/setup.txt"
 }
 
-# record_frag LOG: what frag punched (pattern, keep, seed), from its ready
+# record_frag LOG: what frag punched (pattern, keep, seed, pfn_offset), from its ready
 # line, into setup.txt: once, as every mode runs the same frag options.
 record_frag() {
 	grep -q '^frag_pattern=' "$out/setup.txt" && return 0
 	awk '/^frag: ready/ {
 		for (i = 3; i <= NF; i++)
-			if ($i ~ /^(pattern|keep|seed)=/)
+			if ($i ~ /^(pattern|keep|seed|pfn_offset)=/)
 				print "frag_" $i
 	}' "$1" >>"$out/setup.txt"
 }

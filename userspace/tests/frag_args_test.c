@@ -243,6 +243,40 @@ TEST(pattern_names)
 	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "HEAD"));
 	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-p", "random"));
 	EXPECT_EQ(PUNCH_RANDOM, o.pattern);
+	/* The message lists what is accepted, from punch.c's table. */
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "tail"));
+	EXPECT_NE(NULL, strstr(err, "stride, head, random, pfn")) TH_LOG("%s", err);
+}
+
+TEST(pfn_pattern)
+{
+	struct frag_opts o;
+	char err[256];
+
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-p", "pfn"));
+	EXPECT_EQ(PUNCH_PFN, o.pattern);
+	EXPECT_EQ(0u, o.pfn_offset);
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-p", "pfn", "--pfn-offset", "3"));
+	EXPECT_EQ(3u, o.pfn_offset);
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-p", "pfn", "-k", "1", "-P", "511"));
+	EXPECT_EQ(511u, o.pfn_offset);
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-p", "pfn", "-k", "512"));
+	/* 512 / keep must be whole, and the offset below it. */
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "pfn", "-k", "100"));
+	EXPECT_NE(NULL, strstr(err, "power of two")) TH_LOG("%s", err);
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "pfn", "-k", "0"));
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "pfn", "-P", "4"));
+	EXPECT_NE(NULL, strstr(err, "below 4")) TH_LOG("%s", err);
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "pfn", "-k", "512", "-P", "1"));
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "pfn", "-P", "512"));
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "pfn", "-P", "x"));
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-p", "pfn", "-P", "-1"));
+	/* An offset means nothing to the other patterns. */
+	EXPECT_EQ(FRAG_ARGS_USAGE, PARSE(&o, err, "-P", "1"));
+	EXPECT_NE(NULL, strstr(err, "--pattern pfn")) TH_LOG("%s", err);
+	/* keep may follow the pattern. */
+	ASSERT_EQ(FRAG_ARGS_OK, PARSE(&o, err, "-P", "7", "-p", "pfn", "-k", "64"));
+	EXPECT_EQ(7u, o.pfn_offset);
 }
 
 TEST(unmovable)

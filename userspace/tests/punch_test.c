@@ -60,6 +60,52 @@ TEST(pattern_names)
 	ASSERT_EQ(0, punch_pattern_parse("random", &p));
 	EXPECT_EQ(PUNCH_RANDOM, p);
 	EXPECT_STREQ("random", punch_pattern_name(PUNCH_RANDOM));
+	ASSERT_EQ(0, punch_pattern_parse("pfn", &p));
+	EXPECT_EQ(PUNCH_PFN, p);
+	EXPECT_STREQ("pfn", punch_pattern_name(PUNCH_PFN));
+}
+
+TEST(pattern_list_names_every_pattern)
+{
+	char buf[64], small[8];
+
+	punch_pattern_list(buf, sizeof(buf));
+	EXPECT_STREQ("stride, head, random, pfn", buf);
+	punch_pattern_list(small, sizeof(small));
+	EXPECT_STREQ("stride,", small);
+}
+
+/* Kept by frame: the frames a multiple of 512 / keep, plus the offset. */
+TEST(pfn_keeps_frames_by_their_number)
+{
+	uint64_t pfns[PUNCH_CHUNK_PAGES];
+	bool kept[PUNCH_CHUNK_PAGES];
+	unsigned int n, want;
+
+	/* Frames in no order, as the buddy allocator hands them out. */
+	for (unsigned int i = 0; i < PUNCH_CHUNK_PAGES; i++)
+		pfns[i] = 0x40000 + (uint64_t)((i * 389u) % PUNCH_CHUNK_PAGES) * 7u;
+	for (unsigned int keep = 1; keep <= PUNCH_CHUNK_PAGES; keep *= 2) {
+		unsigned int step = PUNCH_CHUNK_PAGES / keep;
+
+		for (unsigned int off = 0; off < step; off += step > 4 ? step / 4 : 1) {
+			want = 0;
+			n = punch_chunk_kept_by_pfn(keep, off, pfns, kept);
+			for (unsigned int i = 0; i < PUNCH_CHUNK_PAGES; i++) {
+				ASSERT_EQ(pfns[i] % step == off, kept[i])
+					TH_LOG("keep %u offset %u page %u", keep, off, i);
+				want += kept[i];
+			}
+			EXPECT_EQ(want, n);
+		}
+	}
+	/* Contiguous frames from an aligned start: exactly keep, every step-th. */
+	for (unsigned int i = 0; i < PUNCH_CHUNK_PAGES; i++)
+		pfns[i] = 0x80000 + i;
+	EXPECT_EQ(128u, punch_chunk_kept_by_pfn(128, 0, pfns, kept));
+	EXPECT_TRUE(kept[0] && kept[4] && !kept[1] && !kept[3]);
+	EXPECT_EQ(128u, punch_chunk_kept_by_pfn(128, 1, pfns, kept));
+	EXPECT_TRUE(kept[1] && !kept[0]);
 }
 
 TEST(stride_128_keeps_every_fourth_page)
