@@ -14,6 +14,9 @@
 #   RUN        the run's name: results/$(RUN) (<date>-<time>-$(KERNEL); for a src:
 #              or image kernel, <date>-<time>-<its label>)
 #   VMFLAGS    more scripts/host/demo.sh options ("--mem 4G --cpus 4")
+#   REPEAT=N   run everything N times, each mode in a fresh guest each time:
+#              results/$(RUN)[/<kernel>]/run-1 ... run-N, pooled into medians with
+#              95% intervals, and verdicts in compare.md (scripts/host/demo.sh --repeat)
 #   ALL=1      run MODES (then "ondemand manual proactive-kernel proactive-module")
 #              on each of KERNELS (scripts/host/kernels.sh list --released):
 #              results/$(RUN)/<kernel>/ each, and results/$(RUN)/compare.md
@@ -36,6 +39,7 @@ DEMO_KERNELS = --kernel $(KERNEL)
 endif
 PYTHON ?= python3
 VMFLAGS ?=
+REPEAT ?=
 
 .PHONY: all module userspace deps demo analyze check clean
 
@@ -57,7 +61,8 @@ deps:
 # RUN is evaluated once, so the guests and the analysis see the same name.
 demo: RUN := $(RUN)
 demo: deps
-	PYTHON=$(PYTHON) scripts/host/demo.sh $(DEMO_KERNELS) $(if $(RUN),--out results/$(RUN)) $(VMFLAGS) $(MODES)
+	PYTHON=$(PYTHON) scripts/host/demo.sh $(DEMO_KERNELS) $(if $(RUN),--out results/$(RUN)) \
+		$(if $(REPEAT),--repeat $(REPEAT)) $(VMFLAGS) $(MODES)
 
 analyze:
 	$(PYTHON) scripts/analyze.py results/$(RUN)

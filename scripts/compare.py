@@ -30,11 +30,15 @@ import os
 import sys
 
 import debian_python
-from analysis.compare import compare, load, plot_p90, render_md
-from analysis.rundir import InputError
-from analysis.output import write_text_atomic
 
 REEXEC_GUARD = "KHUGEHOG_COMPARE_REEXEC"
+
+
+def ensure_stats():
+    for module in ("numpy", "scipy"):
+        debian_python.require(module, __file__, REEXEC_GUARD,
+                              f"compare.py: error: {module} not found for {sys.executable}"
+                              f" (apt-get install python3-{module}): the verdicts need it")
 
 
 def ensure_matplotlib():
@@ -70,8 +74,14 @@ def main(argv=None):
             p.error(f"bad LABEL {la!r}: the name of a subdirectory of DIR")
     if args.labels and args.baseline is not None and args.baseline not in args.labels:
         p.error(f"--baseline {args.baseline} is not one of the LABELs")
+    ensure_stats()
     if not args.no_plots:
         ensure_matplotlib()
+    # After ensure_stats(): the package imports numpy.
+    from analysis.compare import compare, load, plot_p90, render_md
+    from analysis.output import write_text_atomic
+    from analysis.rundir import InputError
+
     try:
         runs, missing = load(args.dir, args.labels, args.allow_missing)
     except InputError as e:

@@ -1,66 +1,23 @@
 # SPDX-License-Identifier: GPL-2.0
 """Several kernels' runs side by side, from each one's summary.json:
-compare.md, compare.json and the p90 chart (scripts/compare.py)."""
+compare.md, compare.json and the p90 chart (scripts/compare.py).
+
+A kernel's summary.json is one run's, or a repeated run's pooled one
+(repeats.py).  Each metric then has one value per run: a kernel's figure
+is their median, and where both kernels have 2 runs or more the ratio
+comes with its 95% interval and a verdict (stats.compare)."""
 
 import math
 import os
 import re
 import sys
 
-from .fmt import fmt_fixed, fmt_int, fmt_ratio, fmt_us, table_markdown
+from .fmt import fmt_int, fmt_ratio, fmt_us, table_markdown
+from .metrics import METRICS, SAME_AS, TIMINGS, number
 from .rundir import InputError, read_summary
+from .stats import CI_METHOD, TEST_METHOD, compare as compare_samples, describe, verdict_text
 
 SUMMARY = "summary.json"
-
-
-def number(x):
-    """x if it is a finite int or float (not a bool), else None."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return None
-    return x if math.isfinite(x) else None
-
-
-def dig(d, *keys):
-    """d[k0][k1]... as a number, None when any level is absent or not a dict."""
-    for k in keys:
-        if not isinstance(d, dict):
-            return None
-        d = d.get(k)
-    return number(d)
-
-
-# (key in compare.json, row label, getter(mode dict), formatter, always shown).
-# Rows not always shown appear in a mode's table when a kernel has a value.
-METRICS = [
-    ("count", "hugepages obtained", lambda m: dig(m, "count"), fmt_int, True),
-    ("pct_of_free", "% of free memory", lambda m: dig(m, "pct_of_free"), fmt_fixed(1), True),
-    ("hugepages_gained", "hugepages gained", lambda m: dig(m, "hugepages_gained"),
-     fmt_int, False),
-    ("p50_us", "p50 (us)", lambda m: dig(m, "latency_us", "p50"), fmt_us, True),
-    ("p90_us", "p90 (us)", lambda m: dig(m, "latency_us", "p90"), fmt_us, True),
-    ("p99_us", "p99 (us)", lambda m: dig(m, "latency_us", "p99"), fmt_us, True),
-    ("compaction_s", "compaction time (s)", lambda m: dig(m, "compaction_s"),
-     fmt_fixed(3), True),
-    ("time_to_target_s", "time to target (s)",
-     lambda m: dig(m, "compaction", "time_to_target_s"), fmt_fixed(3), False),
-    # pages_migrated: a count, or analyze.py's {"compaction", "compaction_and_allocation"}.
-    ("pages_migrated", "pages migrated", lambda m: dig(m, "pages_migrated"), fmt_int, False),
-    ("pages_migrated_compaction", "pages migrated, compaction step",
-     lambda m: dig(m, "pages_migrated", "compaction"), fmt_int, False),
-    ("pages_migrated_compaction_and_allocation", "pages migrated, compaction + allocations",
-     lambda m: dig(m, "pages_migrated", "compaction_and_allocation"), fmt_int, False),
-    ("pages_migrated_per_hugepage", "pages migrated per hugepage gained",
-     lambda m: dig(m, "pages_migrated_per_hugepage"), fmt_fixed(1), False),
-    ("pgmigrate_success", "delta pgmigrate_success",
-     lambda m: dig(m, "vmstat_delta", "pgmigrate_success"), fmt_int, False),
-]
-# Timings: an instrumented kernel's (KASAN, lockdep...) are compared with
-# nothing, its ratios and the baseline's against it are left out.
-TIMINGS = {"p50_us", "p90_us", "p99_us", "compaction_s", "time_to_target_s"}
-
-# A row left out of compare.md when the row it names has values: the same
-# counter over the same span (compare.json keeps both).
-SAME_AS = {"pgmigrate_success": "pages_migrated_compaction_and_allocation"}
 
 
 def ratio(value, base):
@@ -116,30 +73,71 @@ def load(directory, labels, allow_missing):
     return runs, missing
 
 
+def samples(summary, mode):
+    """{metric key: [one value per run]} of a mode in a summary.json,
+    one run's or a repeated run's."""
+    if "repeats" in summary:
+        metrics = mode.get("metrics") if isinstance(mode, dict) else None
+        metrics = metrics if isinstance(metrics, dict) else {}
+        out = {}
+        for key, *_ in METRICS:
+            d = metrics.get(key)
+            vals = d.get("values") if isinstance(d, dict) else None
+            out[key] = [number(v) for v in vals] if isinstance(vals, list) else []
+        return out
+    return {key: [get(mode)] for key, _, get, _, _ in METRICS}
+
+
+def figure(values):
+    """A kernel's figure: its one run's value as it is, or the median of
+    its runs."""
+    v = [x for x in values if x is not None]
+    if len(v) == 1:
+        return v[0]
+    return describe(v)["median"]
+
+
 def compare(runs, missing, baseline):
     labels = [label for label, _ in runs]
+    summaries = dict(runs)
     per_kernel = {label: mode_entries(s, label + "/" + SUMMARY) for label, s in runs}
     instrumented = {label: s.get("instrumented") is True for label, s in runs}
+    repeats = {label: s.get("repeats") if isinstance(s.get("repeats"), int) else 1
+               for label, s in runs}
     mode_names = []
     for label in labels:
         for name in per_kernel[label]:
             if name not in mode_names:
                 mode_names.append(name)
     modes = []
+    marked = compared = 0
     for name in mode_names:
-        values = {}
+        per_run = {}
         for label in labels:
             m = per_kernel[label].get(name)
-            values[label] = {key: (get(m) if m is not None else None)
-                             for key, _, get, _, _ in METRICS}
-        ratios = {label: {key: (None if key in TIMINGS and
-                                (instrumented[label] or instrumented[baseline])
-                                else ratio(values[label][key], values[baseline][key]))
-                          for key, *_ in METRICS}
-                  for label in labels if label != baseline}
+            per_run[label] = (samples(summaries[label], m) if m is not None
+                              else {key: [] for key, *_ in METRICS})
+        values = {label: {key: figure(per_run[label][key]) for key, *_ in METRICS}
+                  for label in labels}
+        ratios, comparisons = {}, {}
+        for label in labels:
+            if label == baseline:
+                continue
+            ratios[label], comparisons[label] = {}, {}
+            for key, *_ in METRICS:
+                if key in TIMINGS and (instrumented[label] or instrumented[baseline]):
+                    ratios[label][key] = comparisons[label][key] = None
+                    continue
+                ratios[label][key] = ratio(values[label][key], values[baseline][key])
+                c = compare_samples(per_run[baseline][key], per_run[label][key])
+                comparisons[label][key] = c if c["kind"] is not None else None
+                if c["kind"] is not None:
+                    compared += 1
+                    marked += c["marked"]
         modes.append({"mode": name,
                       "kernels_with_mode": [la for la in labels if name in per_kernel[la]],
-                      "values": values, "ratios": ratios})
+                      "values": values, "runs": {la: per_run[la] for la in labels},
+                      "ratios": ratios, "comparisons": comparisons})
     kernels = []
     for label, s in runs:
         kernels.append({
@@ -151,6 +149,7 @@ def compare(runs, missing, baseline):
             "accel": s.get("accel") if isinstance(s.get("accel"), str) else None,
             "runner": s.get("runner") if isinstance(s.get("runner"), str) else None,
             "instrumented": instrumented[label],
+            "repeats": repeats[label],
         })
     within = {}
     for label, s in runs:
@@ -162,6 +161,9 @@ def compare(runs, missing, baseline):
         "kernels": kernels,
         "missing": missing,
         "metrics": [{"key": key, "label": text} for key, text, *_ in METRICS],
+        "statistics": {"figure": f"median of the runs; 95% CI: {CI_METHOD}",
+                       "comparison": TEST_METHOD,
+                       "compared": compared, "marked": marked},
         "modes": modes,
         "ratios_within_kernel": within,
     }
@@ -199,8 +201,42 @@ def mode_table(cmp, mode):
                                   for la in labels):
             continue
         rows.append((text, [fmt(v) for v in vals]
-                     + [fmt_ratio(mode["ratios"][la][key]) for la in others]))
+                     + [comparison_cell(mode, la, key, fmt) for la in others]))
     return table_markdown(header, rows)
+
+
+def comparison_cell(mode, label, key, fmt):
+    """The verdict where there is one, else the plain ratio."""
+    c = mode["comparisons"][label][key]
+    if c is not None:
+        return verdict_text(c, fmt)
+    return fmt_ratio(mode["ratios"][label][key])
+
+
+def verdict_lines(cmp):
+    """One line per marked difference, and the count over all."""
+    st = cmp["statistics"]
+    if not st["compared"]:
+        return ["No verdict: a verdict needs 2 runs or more of each kernel "
+                "(demo.sh --repeat N, make demo REPEAT=N); the ratios below are of "
+                "single runs.", ""]
+    base = cmp["baseline"]
+    out = [f"{st['marked']} of {st['compared']} comparisons differ at 5% "
+           f"({st['comparison']}). Each is a kernel / {base}, with its 95% interval; "
+           "a difference of means where a value is 0 or negative.", ""]
+    for m in cmp["modes"]:
+        for la, per_key in m["comparisons"].items():
+            for key, text, _, fmt, _ in METRICS:
+                c = per_key.get(key)
+                if c is None or not c["marked"]:
+                    continue
+                n = c["n"]
+                out.append(f"- {m['mode']}, {text}: {la} / {base} = "
+                           f"{verdict_text(c, fmt)}, p = {c['p']:.2g} "
+                           f"({n[1]} vs {n[0]} runs)")
+    if st["marked"]:
+        out.append("")
+    return out
 
 
 def p90_overview(cmp):
@@ -209,7 +245,8 @@ def p90_overview(cmp):
     others = [la for la in labels if la != base]
     header = ["mode"] + [f"{la} p90 (us)" for la in labels] + [f"{la} / {base}" for la in others]
     rows = [(m["mode"], [fmt_us(m["values"][la]["p90_us"]) for la in labels]
-             + [fmt_ratio(m["ratios"][la]["p90_us"]) for la in others]) for m in cmp["modes"]]
+             + [comparison_cell(m, la, "p90_us", fmt_us) for la in others])
+            for m in cmp["modes"]]
     return table_markdown(header, rows)
 
 
@@ -220,13 +257,16 @@ def render_md(cmp, plotted):
     out += ["Each kernel's numbers come from its own run directory, `<kernel>/summary.json` "
             "(see `<kernel>/report.md`). Latencies are over successful allocations, in "
             "microseconds. Ratios are kernel / baseline: the baseline is "
-            f"**{base}**; for a latency, below 1x means faster than on the baseline.", ""]
+            f"**{base}**; for a latency, below 1x means faster than on the baseline. "
+            "A kernel run several times (`runs` below) shows the median of its runs; "
+            "a ratio between two such kernels is the ratio of geometric means with its "
+            "95% interval in brackets, **bold** when the interval excludes 1x.", ""]
     if cmp["missing"]:
         out += [f"No results (no summary.json; the run failed?): "
                 f"{', '.join(cmp['missing'])}.", ""]
     out += ["## Kernels", "", table_markdown(
-        ["label", "kernel", "init_on_alloc", "MemTotal (MiB)", "accel", "cmdline"],
-        [(k["label"], [k["kernel"] or "n/a", fmt_int(k["init_on_alloc"]),
+        ["label", "runs", "kernel", "init_on_alloc", "MemTotal (MiB)", "accel", "cmdline"],
+        [(k["label"], [str(k["repeats"]), k["kernel"] or "n/a", fmt_int(k["init_on_alloc"]),
                        "n/a" if k["mem_total_kib"] is None else f"{k['mem_total_kib'] / 1024:.0f}",
                        k["accel"] or "n/a", f"`{k['cmdline']}`" if k["cmdline"] else "n/a"])
          for k in cmp["kernels"]], align="---"), ""]
@@ -240,12 +280,14 @@ def render_md(cmp, plotted):
     if not cmp["modes"]:
         out += ["No modes in any summary.json.", ""]
     else:
+        out += ["## Verdict", ""] + verdict_lines(cmp)
         out += ["## p90 per mode", "", p90_overview(cmp), ""]
         if plotted:
             out += ["![p90 per mode and kernel](compare-p90.png)", "",
                     "How to read this: one group of bars per mode, one bar per kernel, "
                     "height = that mode's p90 allocation latency on that kernel "
-                    "(us, log scale); a missing bar is a mode the kernel did not run "
+                    "(us, log scale; the median of its runs, each run a dot, when it ran "
+                    "several times); a missing bar is a mode the kernel did not run "
                     "or that got no page.", ""]
         for m in cmp["modes"]:
             lacking = [la for la in labels if la not in m["kernels_with_mode"]]
@@ -288,7 +330,16 @@ def plot_p90(cmp, directory):
                 ys.append(v)
             else:
                 missing_x.append(x)
-        bars = ax.bar(xs, ys, width * 0.95, label=la, color=f"C{i % 10}")
+        bars = ax.bar(xs, ys, width * 0.95, label=la, color=f"C{i % 10}",
+                      alpha=0.55 if cmp["kernels"][i]["repeats"] > 1 else 1.0)
+        # A repeated run: each run's p90 as a dot on its bar (the median).
+        for j, m in enumerate(cmp["modes"]):
+            pts = [v for v in m["runs"][la]["p90_us"] if v is not None and v > 0]
+            if len(pts) > 1:
+                x = j - 0.4 + width * (i + 0.5)
+                ax.plot([x] * len(pts), pts, "o", ms=3.5, color=f"C{i % 10}",
+                        markeredgecolor="0.15", markeredgewidth=0.5, zorder=3)
+                drawn += pts
         for b, v in zip(bars, ys):
             ax.annotate(fmt_us(v), (b.get_x() + b.get_width() / 2, v), ha="center",
                         va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")

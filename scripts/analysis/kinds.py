@@ -7,6 +7,7 @@ METHOD_NONE = "none"                    # on-demand: compaction only on the allo
 METHOD_MANUAL = "compact_memory"
 METHOD_KERNEL = "proactive-kernel"
 METHOD_MODULE = "proactive-module"
+METHOD_DEFRAG = "defrag-mode"           # vm.defrag_mode=1 from boot (6.15)
 # The strategy whose migrations the report holds against its floor and
 # against compact_memory's.
 TARGETED = "targeted"

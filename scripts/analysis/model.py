@@ -8,18 +8,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kinds import METHOD_KERNEL, METHOD_MANUAL, METHOD_MODULE, METHOD_NONE, TARGETED
+from .kinds import (METHOD_DEFRAG, METHOD_KERNEL, METHOD_MANUAL, METHOD_MODULE, METHOD_NONE,
+                    TARGETED)
 from .rundir import PAGE_KIB, int_or_none, parse_float_opt
 
-METHOD_RANK = {METHOD_NONE: 0, METHOD_MANUAL: 1, METHOD_KERNEL: 2, METHOD_MODULE: 3}
+METHOD_RANK = {METHOD_NONE: 0, METHOD_MANUAL: 1, METHOD_KERNEL: 2, METHOD_MODULE: 3,
+               METHOD_DEFRAG: 5}
 
 # (percent, label) in report order; p99.9 is permille 999.
 PERCENTILES = [(5, "p5"), (10, "p10"), (25, "p25"), (30, "p30"), (40, "p40"),
                (50, "p50"), (60, "p60"), (75, "p75"), (80, "p80"), (90, "p90"),
                (95, "p95"), (99, "p99"), (99.9, "p99.9")]
+# kswapd's and kcompactd's: what defrag_mode and proactive compaction
+# have the kernel do in the background.
 VMSTAT_COUNTERS = ["compact_stall", "compact_success", "compact_fail",
                    "compact_migrate_scanned", "compact_free_scanned",
-                   "pgmigrate_success"]
+                   "pgmigrate_success", "pgscan_kswapd", "pgsteal_kswapd",
+                   "compact_daemon_wake", "compact_daemon_migrate_scanned",
+                   "compact_daemon_free_scanned"]
 HUGE_ORDER = 9  # hugepages gained / free blocks are counted in 2 MiB units
 # compactor_status keys that are values of now, not of the session.
 PER_NODE_KEY = re.compile(r"node\d+_")
@@ -188,7 +194,7 @@ def report_order(setup, modes):
         info = files.compaction_info or {}
         method = method_of(files)
         rank = METHOD_RANK.get(method, len(METHOD_RANK) + 1)
-        if method == METHOD_KERNEL:
+        if method in (METHOD_KERNEL, METHOD_DEFRAG):
             return (rank, int_or_none(info.get("proactiveness")) or 0)
         if method == METHOD_MODULE:
             s = info.get("strategy")
@@ -232,6 +238,11 @@ def compaction_summary(files):
         out["reached"] = info_bool(info, "reached")
         for k in ("proactiveness", "wmark_low", "wmark_high", "settle_s", "timeout_s",
                   "waited_s"):
+            if k in info:
+                out["params"][k] = int_or_float(info[k])
+    elif method == METHOD_DEFRAG:
+        for k in ("proactiveness", "settle_s", "timeout_s", "waited_s",
+                  "free_pageblocks_before", "free_pageblocks_after"):
             if k in info:
                 out["params"][k] = int_or_float(info[k])
     elif method == METHOD_MODULE:
@@ -362,6 +373,8 @@ def baseline(results):
 def p90_ratios(results):
     """[(base, other, p90 base / p90 other)]; the ratio is None when
     undefined."""
+    if not results:
+        return []
     base = baseline(results)
     return [(base, r, ratio_or_none(base.p90, r.p90)) for r in results if r is not base]
 

@@ -337,7 +337,14 @@ def early_stop_warnings(results):
     return out
 
 
-def write_report(path, setup, results, plots):
+def skipped_section(skipped):
+    if not skipped:
+        return []
+    return ["## Skipped modes", ""] + [f"- **{m}**: not run on this kernel: {why}."
+                                       for m, why in skipped.items()] + [""]
+
+
+def write_report(path, setup, results, plots, skipped=None):
     kernel = setup.get("kernel", "unknown kernel")
     date = setup.get("date", "undated")
     orders = sorted({r.order for r in results})
@@ -363,6 +370,7 @@ def write_report(path, setup, results, plots):
            table_markdown(header, main_table(results)), ""]
     out += ratio_sentences(results)
     out += early_stop_warnings(results)
+    out += [""] + skipped_section(skipped)
     methods = {r.method for r in results}
     if all(m in methods for m in ARTICLE_P90_US):
         out += ["", "The article this benchmark reproduces reported p90 = "

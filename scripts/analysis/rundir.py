@@ -313,16 +313,32 @@ def int_or_none(text):
         return None
 
 
+SKIPPED = "skipped.txt"
+
+
+def skipped_modes(run_dir, setup):
+    """{mode: reason} of the modes setup.txt lists that did not run on this
+    kernel (their directory holds only skipped.txt, the reason)."""
+    out = {}
+    for mode in dict.fromkeys(setup.get("modes", "").split()):
+        p = os.path.join(run_dir, mode, SKIPPED)
+        if os.path.isfile(p):
+            out[mode] = " ".join(read_lines(p)).strip() or "no reason given"
+    return out
+
+
 def find_modes(run_dir, setup):
-    """Mode names: those of setup.txt's modes=, else the directories holding
-    a latencies.txt, by name.  model.py puts them in report order."""
+    """Mode names: those of setup.txt's modes= (but the skipped ones), else
+    the directories holding a latencies.txt, by name.  model.py puts them
+    in report order."""
     listed = setup.get("modes", "").split()
     if listed:
         for mode in listed:
             if not os.path.isdir(os.path.join(run_dir, mode)):
                 raise InputError(f"{run_dir}: mode {mode!r} listed in setup.txt "
                                  f"modes= has no directory")
-        return list(dict.fromkeys(listed))
+        skipped = skipped_modes(run_dir, setup)
+        return [m for m in dict.fromkeys(listed) if m not in skipped]
     found = sorted(d for d in os.listdir(run_dir)
                    if os.path.isfile(os.path.join(run_dir, d, "latencies.txt")))
     if not found:

@@ -29,7 +29,8 @@ def mem_total_kib(setup, results):
     return None
 
 
-def build_summary(setup, results):
+def build_summary(setup, results, skipped=None):
+    """The run's summary.json; skipped: {mode: why it did not run}."""
     ratios = {f"p90_{b.mode}_over_{o.mode}": rnd(v) for b, o, v in p90_ratios(results)}
     tm = targeted_vs_manual(results)
     if tm is not None:
@@ -77,4 +78,5 @@ def build_summary(setup, results):
         "instrumented": setup.get("kernel_instrumented") == "1",
         "ratios": ratios,
         "modes": modes,
+        "skipped_modes": dict(skipped or {}),
     }

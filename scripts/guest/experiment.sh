@@ -63,6 +63,8 @@ usage() {
                          /sys/module/khugehog/parameters/compactor_NAME before it is
                          enabled, e.g. "interval_ms=200 wmark_low=2 pass_blocks=128"
       --list-modes       print the modes that MODE... stand for, one a line, and exit
+      --boot-params      print the kernel parameters the modes to run need on the
+                         kernel command line (defrag-mode's), and exit
       --mode M           of the modes that MODE... stand for, run M only (a fresh
                          guest per mode does this)
 EOF
@@ -98,6 +100,7 @@ settle=15
 compaction_timeout=90
 compactor_params=
 list_modes=0
+boot_params=0
 only_mode=
 mode_args=
 
@@ -117,6 +120,7 @@ while [ $# -gt 0 ]; do
 	--compaction-timeout) [ $# -ge 2 ] || usage; compaction_timeout=$2; shift 2 ;;
 	--compactor-params) [ $# -ge 2 ] || usage; compactor_params=$2; shift 2 ;;
 	--list-modes) list_modes=1; shift ;;
+	--boot-params) boot_params=1; shift ;;
 	--mode) [ $# -ge 2 ] || usage; only_mode=$2; shift 2 ;;
 	-h|--help) usage ;;
 	-*) bad "unknown option $1" ;;
@@ -288,6 +292,16 @@ if [ -n "$only_mode" ]; then
 	esac
 fi
 
+if [ "$boot_params" = 1 ]; then
+	for m in $run_modes; do
+		# shellcheck disable=SC2046 # two words
+		set -- $(mode_entry "$m")
+		"$1" boot "${2:-}"
+	done | sort -u | tr '\n' ' ' | sed 's/ $//'
+	echo
+	exit 0
+fi
+
 if [ "$in_guest" = 0 ]; then
 	[ "$host" = 1 ] ||
 		die "not in a khugehog guest: this fills most of RAM; pass --host to run here anyway"
@@ -394,7 +408,7 @@ restore_params() {
 
 # --- one mode, on freshly fragmented memory
 run_mode() {
-	local fn arg tl t0
+	local fn arg tl t0 why
 
 	mode=$1
 	# shellcheck disable=SC2046 # two words
@@ -403,6 +417,12 @@ run_mode() {
 	d=$out/$mode
 	rm -rf "$d"
 	mkdir -p "$d"
+	why=$("$fn" check "$arg")
+	if [ -n "$why" ]; then
+		echo "$why" >"$d/skipped.txt"
+		say "$mode: skipped: $why"
+		return 0
+	fi
 	say "$mode: fragmenting memory"
 	snapshot before
 	# shellcheck disable=SC2086 # frag_args is a list of options

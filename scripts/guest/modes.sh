@@ -8,6 +8,10 @@
 # is called as FUNCTION PHASE [ARG]: PHASE "compact" before the
 # allocations (it writes $d/compaction.txt, method= first), and "start"
 # and "end" right before and after them; ARG is the <N> or <S> of its name.
+# Two more phases, both optional: "boot" prints the kernel parameters its
+# guest must boot with (the driver adds them to that guest's command
+# line), and "check", before anything else, prints why the mode cannot run
+# on this kernel, if it cannot: the mode is then skipped, with that reason.
 
 # The methods compaction.txt records, which the analysis and the checks
 # read, and the strategy the group proactive-module also runs concurrently.
@@ -15,6 +19,7 @@ method_none=none
 method_manual=compact_memory
 method_kernel=proactive-kernel
 method_module=proactive-module
+method_defrag=defrag-mode
 strategy_targeted=targeted
 
 # NAME|FUNCTION|what it does.  In a NAME, <N> is 1..100 and <S> a strategy
@@ -23,7 +28,9 @@ mode_table='ondemand|mode_ondemand|nothing first: compaction only on the allocat
 manual|mode_manual|echo 1 > /proc/sys/vm/compact_memory first, timed
 proactive-kernel-<N>|mode_proactive_kernel|kcompactd'"'"'s proactive compaction: write N to vm.compaction_proactiveness, wait until the node score stops falling (--settle, --compaction-timeout), write 0 back. kcompactd starts on a node above its high watermark and stops at its low one (kcompactd_wmarks): below the first, it does nothing
 proactive-module-<S>|mode_proactive_module|khugehog.ko'"'"'s compactor with strategy S: enable it, wait until it reports its target reached (or --compaction-timeout), disable it
-proactive-module-<S>-concurrent|mode_proactive_module_concurrent|enable the compactor with strategy S as the allocations start; disable it when they end'
+proactive-module-<S>-concurrent|mode_proactive_module_concurrent|enable the compactor with strategy S as the allocations start; disable it when they end
+defrag-mode|mode_defrag|vm.defrag_mode=1 from boot (the guest'"'"'s command line; 6.15 and later, skipped before): kswapd and kcompactd restore whole free pageblocks. Wait until the free pageblocks stop rising (--settle, --compaction-timeout)
+defrag-mode-proactive-<N>|mode_defrag|defrag-mode, and compaction_proactiveness N during the wait (0 written back before the allocations)'
 
 # GROUP|the NAMEs of mode_table it stands for, each <N> and <S> taken over
 # every value (--proactiveness; the module's strategies) or the one after
@@ -283,4 +290,80 @@ mode_proactive_module_concurrent() {
 		say "$mode: compactor: $(target_text); $(compactor_counters)"
 		;;
 	esac
+}
+
+# ---- the kernel's defrag_mode (6.15): whole free pageblocks kept by kswapd
+# and kcompactd, from boot
+
+defrag_sysctl=/proc/sys/vm/defrag_mode
+defrag_boot=sysctl.vm.defrag_mode=1
+
+# defrag_counters: the vmstat counters of kswapd's and kcompactd's work
+# and the free pages in whole free pageblocks, "name value" lines
+defrag_counters() {
+	awk '$1 ~ /^(nr_free_pages_blocks|pgscan_kswapd|pgsteal_kswapd|compact_daemon_(wake|migrate_scanned|free_scanned)|kswapd_(low|high)_wmark_hit_quickly|pageoutrun)$/' \
+		/proc/vmstat
+}
+
+# free_pageblocks: nr_free_pages_blocks in 2 MiB blocks
+free_pageblocks() {
+	awk '$1 == "nr_free_pages_blocks" { print int($2 / 512) }' /proc/vmstat
+}
+
+mode_defrag() {
+	local n=${2:-0} start last best t before_blocks blocks scores
+
+	case $1 in
+	boot)
+		echo "$defrag_boot"
+		return 0
+		;;
+	check)
+		[ -e "$defrag_sysctl" ] ||
+			echo "this kernel has no vm.defrag_mode (added in 6.15)"
+		return 0
+		;;
+	compact) ;;
+	*) return 0 ;;
+	esac
+	[ "$(cat "$defrag_sysctl")" = 1 ] ||
+		die "$mode: vm.defrag_mode is $(cat "$defrag_sysctl"), not 1: it must be on from boot ($defrag_boot)"
+	if [ "$n" != 0 ]; then
+		[ -n "$saved_proactive" ] || die "$proactive is not writable: no proactive compaction"
+	fi
+	defrag_counters >"$d/defrag-before.txt"
+	scores=$(node_scores)
+	before_blocks=$(free_pageblocks)
+	say "$mode: vm.defrag_mode=1, compaction_proactiveness=$n; $before_blocks free pageblocks"
+	start=$(uptime_s)
+	[ "$n" = 0 ] || echo "$n" >"$proactive" || die "cannot write $n to $proactive"
+	# Wait while the free pageblocks rise: stop --settle s after the
+	# last new high, or at --compaction-timeout.
+	best=$before_blocks last=0
+	while :; do
+		t=$(since "$start")
+		blocks=$(free_pageblocks)
+		if [ "$blocks" -gt "$best" ]; then
+			best=$blocks last=$t
+		fi
+		awk -v t="$t" -v l="$last" -v s="$settle" -v lim="$compaction_timeout" \
+			'BEGIN { exit !(t - l >= s || t >= lim) }' && break
+		sleep 0.5
+	done
+	[ "$n" = 0 ] || echo 0 >"$proactive" || die "cannot write 0 to $proactive"
+	defrag_counters >"$d/defrag-after.txt"
+	{
+		echo "method=$method_defrag"
+		echo "compaction_s=$last"
+		echo "defrag_mode=1"
+		echo "proactiveness=$n"
+		echo "waited_s=$t"
+		echo "settle_s=$settle"
+		echo "timeout_s=$compaction_timeout"
+		echo "free_pageblocks_before=$before_blocks"
+		echo "free_pageblocks_after=$(free_pageblocks)"
+		echo "score_before=$(echo "$scores" | highest_score)"
+		echo "score_after=$(node_scores | highest_score)"
+	} >"$d/compaction.txt"
+	say "$mode: free pageblocks $before_blocks -> $(free_pageblocks), the last rise after $last s, waited $t s"
 }

@@ -17,6 +17,7 @@ pending_kdir=
 baseline=
 runner=()	# the options every guest gets
 out=
+repeat=1
 one_boot=0
 analyze=1
 
@@ -37,6 +38,10 @@ in throwaway QEMU guests, a fresh one for each mode, on each kernel given.
                         label=, or the kernel release)
       --baseline NAME   several kernels: the one the comparison divides by (default: the first)
   -o, --out DIR         the run directory (default: results/<date>-<label>[+<label>...])
+  -r, --repeat N        run everything N times (1..99), each mode in a fresh guest each
+                        time, the kernels taking turns: OUT[/<label>]/run-1/ ... run-N/, each
+                        analyzed, and pooled (medians, intervals; scripts/analyze.py); the
+                        comparison of kernels then gives verdicts
       --one-boot        all modes in one guest, one after another, as on a real box
       --no-analysis     leave the results unanalyzed
   -m, --mem SIZE, -c, --cpus N, --accel A, --init-on-alloc N, --append STR,
@@ -107,6 +112,11 @@ while [ $# -gt 0 ]; do
 		shift 2 ;;
 	--baseline) [ $# -ge 2 ] || usage; baseline=$2; shift 2 ;;
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	-r|--repeat)
+		[ $# -ge 2 ] || usage
+		[[ $2 =~ ^[1-9][0-9]?$ ]] || { echo "demo: bad --repeat '$2' (1..99)" >&2; usage; }
+		repeat=$2
+		shift 2 ;;
 	--one-boot) one_boot=1; shift ;;
 	--no-analysis) analyze=0; shift ;;
 	-m|--mem|-c|--cpus|--accel|--init-on-alloc|--append|-t|--timeout)
@@ -155,23 +165,32 @@ mkdir -p "$out"
 
 # run_kernel I DIR ARGS...: the experiment on kernel I into DIR
 run_kernel() {
-	local i=$1 dir=$2 ko modes m work first=1 rc=0
+	local i=$1 dir=$2 ko modes m work params first=1 rc=0
 	local boot=("$host/vm-run.sh" ${runner[@]+"${runner[@]}"} --kernel "${kernels[$1]}")
 	shift 2
-	if [ "$one_boot" = 1 ]; then
-		"${boot[@]}" --out "$dir" experiment "$@"
-		return
-	fi
 	ko=$("$host/module-build.sh" "${kdirs[i]}") || die "module build failed"
 	# The modes the words given stand for, as experiment.sh expands them; a
 	# bad mode or option is its usage error, before any guest boots.
 	modes=$(sh "$top/scripts/guest/experiment.sh" --module "$ko" "$@" --list-modes) || exit $?
+	if [ "$one_boot" = 1 ]; then
+		params=$(sh "$top/scripts/guest/experiment.sh" --module "$ko" "$@" --boot-params) || exit $?
+		if [ -n "$params" ] && [ "$(echo "$modes" | wc -w)" -gt 1 ]; then
+			echo "demo: --one-boot: a mode needs its own boot ($params): run it alone, or without --one-boot" >&2
+			exit 2
+		fi
+		"${boot[@]}" ${params:+--append "$params"} --out "$dir" experiment "$@"
+		return
+	fi
 	# A mode leaves pageblocks claimed by other migratetypes, which changes
 	# how far the next one's compaction gets: a fresh guest for each.
 	work=$(mktemp -d "$dir/.boot.XXXXXX")
 	for m in $modes; do
 		rm -rf "${dir:?}/$m" "$work/$m"
-		if ! "${boot[@]}" --out "$work/$m" experiment "$@" --mode "$m"; then
+		# The kernel parameters the mode needs from boot (defrag-mode's).
+		params=$(sh "$top/scripts/guest/experiment.sh" --module "$ko" "$@" --mode "$m" \
+			--boot-params) || exit $?
+		if ! "${boot[@]}" ${params:+--append "$params"} --out "$work/$m" experiment "$@" \
+			--mode "$m"; then
 			# What the failed guest left, console first, in the layout
 			# of a mode that succeeded.
 			mkdir -p "$dir/$m"
@@ -195,38 +214,59 @@ run_kernel() {
 	return $rc
 }
 
-if [ ${#kernels[@]} -eq 1 ]; then
-	rc=0
-	run_kernel 0 "$out" "$@" || rc=$?
-	[ "$rc" != 0 ] || [ "$analyze" = 0 ] || "$python" "$top/scripts/analyze.py" "$out" || rc=$?
-	echo "demo: results in ${out#"$top"/}" >&2
-	exit "$rc"
-fi
+# run_dir I R: where repeat R of kernel I goes
+run_dir() {
+	local d=$out
+	[ ${#kernels[@]} -eq 1 ] || d=$out/${labels[$1]}
+	[ "$repeat" = 1 ] || d=$d/run-$2
+	echo "$d"
+}
 
-rc=0 ok=() failed=()
+# Repeats interleave the kernels (A1 B1 A2 B2...): a drift of the host
+# over the hours they take then falls on every kernel alike.  A kernel
+# that fails one is run no more.
+rc=0 kfailed=()
 for i in "${!kernels[@]}"; do
-	label=${labels[i]}
-	echo "demo: === kernel $((i + 1)) of ${#kernels[@]}: $label ===" >&2
-	rm -rf "${out:?}/$label"
-	mkdir -p "$out/$label"
-	krc=0
-	run_kernel "$i" "$out/$label" "$@" || krc=$?
+	kfailed[i]=0
+	[ ${#kernels[@]} -eq 1 ] || { rm -rf "${out:?}/${labels[i]}"; mkdir -p "$out/${labels[i]}"; }
+done
+for ((r = 1; r <= repeat; r++)); do
+	for i in "${!kernels[@]}"; do
+		[ "${kfailed[i]}" = 0 ] || continue
+		if [ "$repeat" -gt 1 ]; then
+			echo "demo: === ${labels[i]}, run $r of $repeat ===" >&2
+		elif [ ${#kernels[@]} -gt 1 ]; then
+			echo "demo: === kernel $((i + 1)) of ${#kernels[@]}: ${labels[i]} ===" >&2
+		fi
+		d=$(run_dir "$i" "$r")
+		mkdir -p "$d"
+		run_kernel "$i" "$d" "$@" || kfailed[i]=$?
+	done
+done
+
+ok=() failed=()
+for i in "${!kernels[@]}"; do
+	krc=${kfailed[i]}
+	d=$out
+	[ ${#kernels[@]} -eq 1 ] || d=$out/${labels[i]}
 	if [ "$krc" = 0 ] && [ "$analyze" = 1 ]; then
-		"$python" "$top/scripts/analyze.py" "$out/$label" || krc=$?
+		"$python" "$top/scripts/analyze.py" "$d" || krc=$?
 	fi
 	if [ "$krc" = 0 ]; then
-		ok+=("$label")
+		ok+=("${labels[i]}")
 	else
-		failed+=("$label (exit $krc)")
+		failed+=("${labels[i]} (exit $krc)")
 		rc=1
 	fi
 done
-if [ "$analyze" = 1 ] && [ ${#ok[@]} -gt 0 ]; then
+if [ ${#kernels[@]} -gt 1 ] && [ "$analyze" = 1 ] && [ ${#ok[@]} -gt 0 ]; then
 	# Every kernel, in -k order: those without a summary.json are listed as such.
 	"$python" "$top/scripts/compare.py" --allow-missing ${baseline:+--baseline "$baseline"} \
 		"$out" "${labels[@]}" || rc=1
 fi
-echo "demo: kernels succeeded: ${ok[*]:-none}" >&2
-[ ${#failed[@]} -eq 0 ] || echo "demo: kernels FAILED: ${failed[*]}" >&2
+if [ ${#kernels[@]} -gt 1 ]; then
+	echo "demo: kernels succeeded: ${ok[*]:-none}" >&2
+	[ ${#failed[@]} -eq 0 ] || echo "demo: kernels FAILED: ${failed[*]}" >&2
+fi
 echo "demo: results in ${out#"$top"/}" >&2
 exit "$rc"

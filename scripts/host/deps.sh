@@ -14,7 +14,7 @@ pkgs=(
 	flex bison bc libelf-dev libssl-dev patch	# kernels built from source, and 7.x's kbuild tools
 	sparse perl xz-utils		# C=1, checkpatch, and unpacking linux-source
 	qemu-system-x86 busybox-static cpio	# the throwaway guest
-	python3 python3-numpy python3-matplotlib	# scripts/analyze.py
+	python3 python3-numpy python3-matplotlib python3-scipy	# the analysis; scipy: the verdicts' t distribution
 )
 
 missing=()

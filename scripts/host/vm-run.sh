@@ -38,7 +38,7 @@ real box) or "tests" (scripts/tests/guest/vm-tests.sh), with ARGS passed on.
   -c, --cpus N          guest CPUs (default: $cpus)
       --accel A         auto (default: KVM when it boots a guest, else TCG), kvm or tcg
       --init-on-alloc N 0 (default) or 1: the kernel's init_on_alloc (zeroing on allocation)
-      --append STR      more kernel command line
+      --append STR      more kernel command line (given twice: both)
       --kcflags FLAGS   build the module with these compiler flags too (a test's
                         -DKHUGEHOG_INJECT_... bug)
   -o, --out DIR         where the guest's /results go (default: results/<date>-<kernel>)
@@ -56,7 +56,7 @@ while [ $# -gt 0 ]; do
 	-c|--cpus) [ $# -ge 2 ] || usage; cpus=$2; shift 2 ;;
 	--accel) [ $# -ge 2 ] || usage; accel=$2; shift 2 ;;
 	--init-on-alloc) [ $# -ge 2 ] || usage; init_on_alloc=$2; shift 2 ;;
-	--append) [ $# -ge 2 ] || usage; extra_cmdline=$2; shift 2 ;;
+	--append) [ $# -ge 2 ] || usage; extra_cmdline="$extra_cmdline $2"; shift 2 ;;
 	--kcflags) [ $# -ge 2 ] || usage; kcflags=$2; shift 2 ;;
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	-t|--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;

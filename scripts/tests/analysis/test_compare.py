@@ -147,8 +147,14 @@ def t_json():
         eq(od["values"]["debian-6.1"], {
             "count": 700, "pct_of_free": 95.5, "hugepages_gained": None, "p50_us": 1600.0,
             "p90_us": 4000.0, "p99_us": 5000.0, "compaction_s": None,
-            "time_to_target_s": None, "pages_migrated": None, "pages_migrated_compaction": None,
+            "time_to_target_s": None, "early_stop": None, "pages_migrated": None,
+            "pages_migrated_compaction": None,
             "pages_migrated_compaction_and_allocation": None, "pages_migrated_per_hugepage": None,
+            "migrated_over_floor": None,
+            # mode()'s vmstat_delta: 5 of 10 stalls succeeded, 100 / 200 scanned
+            "compaction_efficiency": 0.5, "scan_efficiency": 0.5,
+            "free_pageblocks_after": None, "pgscan_kswapd": None,
+            "compact_daemon_migrate_scanned": None,
             "pgmigrate_success": 114000}, "ondemand values, debian-6.1")
         eq(set(od["ratios"]), {"debian-6.12"}, "ratio columns")
         r = od["ratios"]["debian-6.12"]
@@ -195,7 +201,7 @@ def t_missing_keys():
         check("| hugepages obtained | n/a | 10 | n/a |" in man, "manual count row")
         check("| % of free memory | n/a | n/a | n/a |" in man, "a string is not a number")
         kern = section(text, "Kernels")
-        check(any(line.startswith("| b | 6.12 | n/a | n/a | tcg | n/a |") for line in kern),
+        check(any(line.startswith("| b | 1 | 6.12 | n/a | n/a | tcg | n/a |") for line in kern),
               "kernel row of b with its missing keys")
         d = json.loads((root / "compare.json").read_text())
         eq([m["mode"] for m in d["modes"]], ["ondemand", "proactive-kernel-20", "manual"],

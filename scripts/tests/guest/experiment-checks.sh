@@ -68,11 +68,24 @@ mode_by() {
 	return 1
 }
 
+# Modes that could not run on this kernel say why in skipped.txt: each is
+# a test of its own, a SKIP with that reason.
+skipped= ran=
+for m in $modes; do
+	if [ -f "$run/$m/skipped.txt" ]; then skipped="$skipped $m"; else ran="$ran $m"; fi
+done
+modes=$ran
+
 od=$(mode_by "$method_none")
 mn=$(mode_by "$method_manual")
 tg=$(mode_by "$method_module" "$strategy_targeted")
-if [ -z "$modes" ]; then
+dm=$(for m in $modes; do
+	[ "$(setting method "$run/$m/compaction.txt")" = "$method_defrag" ] && echo "$m"
+done)
+if [ -z "$modes" ] && [ -z "$skipped" ]; then
 	tests=modes_found
+elif [ -z "$modes" ]; then
+	tests=
 else
 	tests="frag_punch_leaves_quarter latency_lines_match_summary"
 	[ -n "$od" ] && [ -n "$mn" ] && tests="$tests manual_p90_10x_below_ondemand"
@@ -82,7 +95,26 @@ else
 	fi
 	tests="$tests hugepages_over_75pct_of_free dmesg_clean"
 fi
+for m in $skipped $dm; do
+	tests="$tests mode_ran:$m"
+done
 
+
+# A mode that needs something of the kernel (defrag-mode: vm.defrag_mode)
+# ran with it, or was skipped for the reason it gave.
+t_mode_ran() {
+	local d=$run/$1
+
+	if [ -f "$d/skipped.txt" ]; then
+		skip "$1: $(cat "$d/skipped.txt")"
+		return
+	fi
+	diag "$1: $(setting free_pageblocks_before "$d/compaction.txt") -> $(setting free_pageblocks_after "$d/compaction.txt") free pageblocks in $(setting waited_s "$d/compaction.txt") s; $(kv allocated "$d/summary.txt") hugepages"
+	[ "$(setting defrag_mode "$d/compaction.txt")" = 1 ] || { diag "$1: defrag_mode not recorded as 1"; return 1; }
+	grep -q "Command line:.* sysctl.vm.defrag_mode=1" "$d/dmesg.txt" 2>/dev/null ||
+		{ diag "$1: its guest did not boot with sysctl.vm.defrag_mode=1"; return 1; }
+	[ "$(kv allocated "$d/summary.txt")" -gt 0 ]
+}
 
 t_modes_found() {
 	diag "no mode directories in $run (setup.txt modes=: '${listed:-}')"
