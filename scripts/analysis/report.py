@@ -369,6 +369,10 @@ def write_report(path, setup, results, plots, skipped=None):
            "### Latency per mode", "",
            table_markdown(header, main_table(results)), ""]
     out += ratio_sentences(results)
+    if "jiffies" in setup.get("clocksource", ""):
+        out += ["", f"**The clock was {setup['clocksource']}: every time here is a multiple "
+                "of a jiffy, and the latencies say nothing.** The TSC's calibration failed "
+                "at boot (see dmesg); the guest runner boots again in that case."]
     out += early_stop_warnings(results)
     out += [""] + skipped_section(skipped)
     methods = {r.method for r in results}

@@ -7,7 +7,8 @@
 #   unit        userspace/tests: the userspace and the module's formulas
 #               (kselftest harness)
 #   analysis    tests/analysis: scripts/analyze.py against synthetic runs,
-#               scripts/compare.py against synthetic summaries
+#               scripts/compare.py against synthetic summaries, repeated
+#               runs pooled and their verdicts
 #   kernels     every kernel the suites below boot, fetched or built (a
 #               cold cache builds the debug kernel and the A/B pair here),
 #               each with its time
@@ -18,6 +19,11 @@
 #               guest (and its low-orders test in a small one); on an
 #               instrumented kernel (debug), also the proof that its suite
 #               catches a bug (tests/kernels/debug-catches.sh)
+#   runner      tests/kernels/runner-checks.sh: the guest runner refuses a
+#               guest whose clock is jiffies (it boots again, then gives up)
+#   trigger     tests/kernels/stride-trigger.sh: frag's pfn pattern makes
+#               compact_memory stop early on the first released kernel, and
+#               the report flags it; one frame higher, it does not
 #   ab          tests/kernels/ab-test.sh: a patch evaluated through the
 #               several-kernels path, on two kernels built from one source
 #
@@ -30,7 +36,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-python3}
 kernels=${KERNELS:-$("$host/kernels.sh" list)}
 logs=$top/build/check
-suites=${SUITES:-unit analysis kernels static $(for k in $kernels; do printf 'vm-%s ' "$k"; done) ab}
+suites=${SUITES:-unit analysis kernels static $(for k in $kernels; do printf 'vm-%s ' "$k"; done) runner trigger ab}
 
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -46,6 +52,7 @@ run_suite() {
 		local rc=0
 		"$python" "$here/analysis/test_analyze.py" || rc=1
 		"$python" "$here/analysis/test_compare.py" || rc=1
+		"$python" "$here/analysis/test_repeats.py" || rc=1
 		return $rc
 		;;
 	kernels)
@@ -64,14 +71,22 @@ run_suite() {
 		# kernel's free scanner strides over the kept pages, see README),
 		# which would make the p90 check a coin toss.  vm-tests.sh checks
 		# the stride pattern's punching.
-		local out=$logs/$s k=${s#vm-} rc=0 instrumented guest=()
+		local out=$logs/$s k=${s#vm-} rc=0 instrumented guest=() modes
 		instrumented=$("$host/kernels.sh" resolve "$k" | sed -n 's/^instrumented=//p')
+		modes="ondemand manual proactive-module-targeted"
 		# Sanitizers and lockdep slow a TCG guest several times over:
-		# a 1 GiB guest, which is also the small guest's test.
-		[ "$instrumented" = 1 ] && guest=(--mem 1G --timeout 2400)
+		# a 1 GiB guest, which is also the small guest's test.  The
+		# released kernels also boot defrag-mode's guest: it runs
+		# where the kernel has vm.defrag_mode, and says why not where
+		# it has not.
+		if [ "$instrumented" = 1 ]; then
+			guest=(--mem 1G --timeout 2400)
+		else
+			modes+=" defrag-mode"
+		fi
+		# shellcheck disable=SC2086 # one word per mode
 		"$host/demo.sh" -q --kernel "$k" --out "$out/experiment" \
-			--timeout 900 "${guest[@]}" --frag-args "-S 7" \
-			ondemand manual proactive-module-targeted || rc=1
+			--timeout 900 "${guest[@]}" --frag-args "-S 7" $modes || rc=1
 		"$here/guest/experiment-checks.sh" "$out/experiment" || rc=1
 		"$host/vm-run.sh" -q --kernel "$k" --out "$out/tests" \
 			--timeout 900 "${guest[@]}" tests || rc=1
@@ -87,6 +102,14 @@ run_suite() {
 			guest_ktap "$out/small"
 		fi
 		return $rc
+		;;
+	runner)
+		"$here/kernels/runner-checks.sh" "$logs/runner" \
+			"$("$host/kernels.sh" list --released | sed -n 1p)"
+		;;
+	trigger)
+		"$here/kernels/stride-trigger.sh" "$logs/trigger" \
+			"$("$host/kernels.sh" list --released | sed -n 1p)"
 		;;
 	ab)
 		"$here/kernels/ab-test.sh" "$logs/ab/run"
