@@ -226,9 +226,15 @@ run_dir() {
 # over the hours they take then falls on every kernel alike.  A kernel
 # that fails one is run no more.
 rc=0 kfailed=()
+# Runs of an earlier call into the same directory would be pooled with these.
 for i in "${!kernels[@]}"; do
 	kfailed[i]=0
-	[ ${#kernels[@]} -eq 1 ] || { rm -rf "${out:?}/${labels[i]}"; mkdir -p "$out/${labels[i]}"; }
+	if [ ${#kernels[@]} -eq 1 ]; then
+		rm -rf "${out:?}"/run-[0-9]*
+	else
+		rm -rf "${out:?}/${labels[i]}"
+		mkdir -p "$out/${labels[i]}"
+	fi
 done
 for ((r = 1; r <= repeat; r++)); do
 	for i in "${!kernels[@]}"; do
