@@ -10,7 +10,9 @@ with its summary.json), all of the same kernel; an A/A run of demo.sh
 runs are pooled, and every way of splitting them into two groups of N
 (default: half of them) is compared as compare.py compares two kernels.
 No difference is there to find: the share of metric comparisons marked is
-the false-alarm rate at N runs a side.  Printed, and with --json written.
+the false-alarm rate at N runs a side, and the share of splits with any
+mark how often an A/A compare.md shows one.  Printed, and with --json
+written.
 
 Exit status: 0, 1 on missing input, 2 on bad arguments.
 """
@@ -60,9 +62,14 @@ def main(argv=None):
     if n < 2 or 2 * n > len(summaries):
         p.error(f"--n {n}: needs 2 <= N <= {len(summaries) // 2} ({len(summaries)} runs)")
     r = false_alarms.rate(summaries, n)
+    if not r["compared"]:
+        print("aa-rate.py: error: no metric varies between the runs: nothing to compare",
+              file=sys.stderr)
+        return 1
     print(f"{r['runs']} runs of {kernels.pop()}, {r['splits']} splits of {n} vs {n}: "
           f"{r['marked']} of {r['compared']} metric comparisons marked, "
-          f"false-alarm rate {100 * r['rate']:.1f}%")
+          f"false-alarm rate {100 * r['rate']:.1f}%; {r['splits_with_a_mark']} of "
+          f"{r['splits']} splits marked at least one")
     worst = sorted(r["by_metric"].items(), key=lambda kv: -kv[1][0] / kv[1][1])[:5]
     for name, (m, c) in worst:
         print(f"  {name}: {m} of {c} ({100 * m / c:.1f}%)")

@@ -34,11 +34,10 @@ import debian_python
 REEXEC_GUARD = "KHUGEHOG_COMPARE_REEXEC"
 
 
-def ensure_stats():
-    for module in ("numpy", "scipy"):
-        debian_python.require(module, __file__, REEXEC_GUARD,
-                              f"compare.py: error: {module} not found for {sys.executable}"
-                              f" (apt-get install python3-{module}): the verdicts need it")
+def ensure(module, why):
+    debian_python.require(module, __file__, REEXEC_GUARD,
+                          f"compare.py: error: {module} not found for {sys.executable}"
+                          f" (apt-get install python3-{module}): {why}")
 
 
 def ensure_matplotlib():
@@ -74,10 +73,10 @@ def main(argv=None):
             p.error(f"bad LABEL {la!r}: the name of a subdirectory of DIR")
     if args.labels and args.baseline is not None and args.baseline not in args.labels:
         p.error(f"--baseline {args.baseline} is not one of the LABELs")
-    ensure_stats()
+    ensure("numpy", "a kernel's figures")
     if not args.no_plots:
         ensure_matplotlib()
-    # After ensure_stats(): the package imports numpy.
+    # After ensure(): the package imports numpy.
     from analysis.compare import compare, load, plot_p90, render_md
     from analysis.output import write_text_atomic
     from analysis.rundir import InputError
@@ -87,6 +86,8 @@ def main(argv=None):
     except InputError as e:
         print(f"compare.py: error: {e}", file=sys.stderr)
         return 1
+    if any("repeats" in summary for _, summary in runs):
+        ensure("scipy", "the verdicts between repeated runs")
     labels = [la for la, _ in runs]
     baseline = labels[0]
     if args.baseline is not None:

@@ -15,7 +15,8 @@ import sys
 from .fmt import fmt_int, fmt_ratio, fmt_us, table_markdown
 from .metrics import METRICS, SAME_AS, TIMINGS, number
 from .rundir import InputError, read_summary
-from .stats import CI_METHOD, TEST_METHOD, compare as compare_samples, describe, verdict_text
+from .stats import (CI_METHOD, TEST_METHOD, compare as compare_samples, describe, informative,
+                    p_text, verdict_text)
 
 SUMMARY = "summary.json"
 
@@ -131,7 +132,8 @@ def compare(runs, missing, baseline):
                 ratios[label][key] = ratio(values[label][key], values[baseline][key])
                 c = compare_samples(per_run[baseline][key], per_run[label][key])
                 comparisons[label][key] = c if c["kind"] is not None else None
-                if c["kind"] is not None:
+                # Counted once per counter, and only where it could differ.
+                if informative(c) and key not in SAME_AS:
                     compared += 1
                     marked += c["marked"]
         modes.append({"mode": name,
@@ -161,7 +163,7 @@ def compare(runs, missing, baseline):
         "kernels": kernels,
         "missing": missing,
         "metrics": [{"key": key, "label": text} for key, text, *_ in METRICS],
-        "statistics": {"figure": f"median of the runs; 95% CI: {CI_METHOD}",
+        "statistics": {"figure": f"median of the runs; CI: {CI_METHOD}",
                        "comparison": TEST_METHOD,
                        "compared": compared, "marked": marked},
         "modes": modes,
@@ -191,7 +193,7 @@ def mode_table(cmp, mode):
     labels = [k["label"] for k in cmp["kernels"]]
     base = cmp["baseline"]
     others = [la for la in labels if la != base]
-    header = ["metric"] + labels + [f"{la} / {base}" for la in others]
+    header = ["metric"] + labels + [f"{la} vs {base}" for la in others]
     rows = []
     for key, text, _, fmt, always in METRICS:
         vals = [mode["values"][la][key] for la in labels]
@@ -209,7 +211,7 @@ def comparison_cell(mode, label, key, fmt):
     """The verdict where there is one, else the plain ratio."""
     c = mode["comparisons"][label][key]
     if c is not None:
-        return verdict_text(c, fmt)
+        return verdict_text(c)
     return fmt_ratio(mode["ratios"][label][key])
 
 
@@ -222,17 +224,20 @@ def verdict_lines(cmp):
                 "single runs.", ""]
     base = cmp["baseline"]
     out = [f"{st['marked']} of {st['compared']} comparisons differ at 5% "
-           f"({st['comparison']}). Each is a kernel / {base}, with its 95% interval; "
-           "a difference of means where a value is 0 or negative.", ""]
+           f"({st['comparison']}; a counter that stayed the same in every run, and "
+           f"a second name of one, not counted). Each is a kernel / {base}, the ratio "
+           f"with its 95% interval, or kernel - {base}, the difference of the means, "
+           "where a value is 0 or negative.", ""]
     for m in cmp["modes"]:
         for la, per_key in m["comparisons"].items():
             for key, text, _, fmt, _ in METRICS:
                 c = per_key.get(key)
-                if c is None or not c["marked"]:
+                if c is None or not c["marked"] or key in SAME_AS:
                     continue
                 n = c["n"]
-                out.append(f"- {m['mode']}, {text}: {la} / {base} = "
-                           f"{verdict_text(c, fmt)}, p = {c['p']:.2g} "
+                op = "/" if c["kind"] == "ratio" else "-"
+                out.append(f"- {m['mode']}, {text}: {la} {op} {base} = "
+                           f"{verdict_text(c)}, {p_text(c)} "
                            f"({n[1]} vs {n[0]} runs)")
     if st["marked"]:
         out.append("")
@@ -243,7 +248,7 @@ def p90_overview(cmp):
     labels = [k["label"] for k in cmp["kernels"]]
     base = cmp["baseline"]
     others = [la for la in labels if la != base]
-    header = ["mode"] + [f"{la} p90 (us)" for la in labels] + [f"{la} / {base}" for la in others]
+    header = ["mode"] + [f"{la} p90 (us)" for la in labels] + [f"{la} vs {base}" for la in others]
     rows = [(m["mode"], [fmt_us(m["values"][la]["p90_us"]) for la in labels]
              + [comparison_cell(m, la, "p90_us", fmt_us) for la in others])
             for m in cmp["modes"]]

@@ -11,19 +11,19 @@ The pooled summary.json (see README, "summary.json of a repeated run"):
      "modes": [{"mode", "runs": runs with the mode,
                 "metrics": {KEY: {"n", "values" (one per run, null where
                            a run lacks it), "median", "min", "max",
-                           "ci95": [lo, hi] or null}}}],
+                           "ci": [lo, hi] or null, "ci_level": its coverage}}}],
      "ratios": {"p90_A_over_B": estimate},
      "ratio_comparisons": {"p90_A_over_B": stats.compare()'s dict},
-     "skipped_modes": {mode: why it did not run on this kernel}}
+     "skipped_modes": {mode: [runs it was skipped in, why]}}
 """
 
 import os
 import re
 
-from .fmt import fmt_us, table_markdown
+from .fmt import table_markdown
 from .metrics import FORMAT, KEYS, LABEL, METRICS, SAME_AS
 from .rundir import InputError, read_summary
-from .stats import CI_METHOD, TEST_METHOD, compare, describe, verdict_text
+from .stats import CI_METHOD, TEST_METHOD, compare, describe, p_text, verdict_text
 
 RUN_DIR = re.compile(r"run-(\d+)$")
 HEADER_KEYS = ("kernel", "cmdline", "mem_total_kib", "init_on_alloc", "accel", "runner",
@@ -93,13 +93,13 @@ def pool(runs):
         ratios[key] = c.get("estimate") if c.get("kind") == "ratio" else None
     out = {k: first.get(k) for k in HEADER_KEYS}
     out.update({"repeats": len(runs), "runs": names,
-                "statistics": {"figure": f"median; min-max; 95% CI: {CI_METHOD}",
+                "statistics": {"figure": f"median; min-max; CI: {CI_METHOD}",
                                "comparison": TEST_METHOD},
                 "modes": modes, "ratios": ratios, "ratio_comparisons": comparisons})
     skipped = {}
     for s in summaries:
         for m, why in (s.get("skipped_modes") or {}).items():
-            skipped.setdefault(m, why)
+            skipped[m] = [skipped.get(m, [0])[0] + 1, why]
     out["skipped_modes"] = skipped
     return out
 
@@ -116,11 +116,15 @@ def load_runs(directory):
 
 
 def cell(d, fmt):
-    """"median [lo, hi]" of a described metric."""
+    """"median [lo, hi]" of a described metric, the interval's level
+    after it when it is not 95%."""
     if d is None or d["median"] is None:
         return "n/a"
-    ci = d["ci95"]
-    return fmt(d["median"]) + (f" [{fmt(ci[0])}, {fmt(ci[1])}]" if ci else "")
+    ci = d["ci"]
+    if not ci:
+        return fmt(d["median"])
+    level = "" if d["ci_level"] >= 0.95 else f" ({100 * d['ci_level']:.1f}%)"
+    return fmt(d["median"]) + f" [{fmt(ci[0])}, {fmt(ci[1])}]{level}"
 
 
 def spread(d, fmt):
@@ -131,7 +135,7 @@ def spread(d, fmt):
 
 def mode_table(m, n_runs):
     """metric | median [95% CI] | min - max | run-1 ... run-N."""
-    header = ["metric", "median [95% CI]", "min - max"] + \
+    header = ["metric", "median [CI]", "min - max"] + \
              [f"run {i + 1}" for i in range(n_runs)]
     rows = []
     for key in KEYS:
@@ -152,9 +156,9 @@ def early_stop_lines(pooled):
         d = m["metrics"].get("early_stop")
         if d and d["n"]:
             k = sum(1 for v in d["values"] if v)
-            out.append(f"- **{m['mode']}: compact_memory stopped early in {k} of {d['n']} "
-                       "runs** (its scanners met in the largest zone's first quarter; "
-                       "each run's report.md says where).")
+            text = f"{m['mode']}: compact_memory stopped early in {k} of {d['n']} runs"
+            out.append(f"- **{text}** (its scanners met in the largest zone's first quarter; "
+                       "each run's report.md says where)." if k else f"- {text}.")
     return out
 
 
@@ -163,25 +167,27 @@ def render_md(pooled, plotted):
     out = [f"# khugehog: {n} runs pooled — kernel {pooled.get('kernel') or 'unknown'}", "",
            f"Each of {', '.join(f'[{r}]({r}/report.md)' for r in pooled['runs'])} is a "
            "complete run, every mode in a fresh guest; this report pools them.", "",
-           f"- A figure: the median over the runs, with a 95% confidence interval "
-           f"({CI_METHOD}), and the spread (min - max).",
+           f"- A figure: the median over the runs, with its confidence interval "
+           f"({CI_METHOD}; the level in brackets when it is not 95%), and the spread "
+           "(min - max).",
            f"- Between modes: {TEST_METHOD}. A bold entry is a difference at 5% "
            "(its interval excludes 1x).", ""]
     if pooled.get("instrumented"):
         out += ["Note: an instrumented kernel (sanitizers, lockdep): its timings say "
                 "nothing about a released kernel's.", ""]
-    for m, why in pooled.get("skipped_modes", {}).items():
-        out += [f"**{m}**: not run on this kernel: {why}.", ""]
+    for m, (k, why) in pooled.get("skipped_modes", {}).items():
+        out += [f"**{m}**: not run on this kernel in {k} of {n} runs: {why}.", ""]
     stops = early_stop_lines(pooled)
     if stops:
         out += ["## Early stops", ""] + stops + [""]
     if pooled["ratio_comparisons"]:
-        rows = [(k, [verdict_text(c, fmt_us), "n/a" if c.get("p") is None else f"{c['p']:.2g}"])
+        rows = [(k, [verdict_text(c), p_text(c) if c.get("kind") else "n/a"])
                 for k, c in pooled["ratio_comparisons"].items()]
         out += ["## Between modes", "",
                 "p90 of one mode over another's, as the ratio of their geometric means "
-                "over the runs, with its 95% interval.", "",
-                table_markdown(["ratio", "estimate [95% CI]", "p"], rows), ""]
+                "over the runs (a difference, + or -, where a p90 read 0), with its 95% "
+                "interval; bold when it excludes no change.", "",
+                table_markdown(["p90 of", "estimate [95% CI]", "test"], rows), ""]
     if plotted:
         out += ["## Plots", "", "![latency CDFs, every run](plots/cdf-runs.png)", "",
                 "How to read this: one colour per mode. Each thin line is one run's CDF of "
@@ -189,7 +195,8 @@ def render_md(pooled, plotted):
                 "every run's allocations. Where the thin lines spread, the runs disagree.", "",
                 "![p90 per run](plots/p90-runs.png)", "",
                 "How to read this: one column per mode; each dot is one run's p90 (log "
-                "scale), the bar its median and the whisker its 95% interval.", ""]
+                "scale), the bar its median and the whisker the median's interval (the "
+                "table gives its level).", ""]
     for m in pooled["modes"]:
         out += [f"## {m['mode']}", ""]
         if m["runs"] < n:
@@ -245,15 +252,15 @@ def plot_runs(plots_dir, pooled, per_run_results):
         xs = i + np.linspace(-0.15, 0.15, len(vals)) if len(vals) > 1 else [i]
         ax.plot(xs, vals, "o", color=f"C{i % 10}", ms=6, alpha=0.8)
         ax.hlines(d["median"], i - 0.3, i + 0.3, color="0.2", lw=2)
-        if d["ci95"]:
-            lo, hi = d["ci95"]
+        if d["ci"]:
+            lo, hi = d["ci"]
             ax.vlines(i + 0.3, lo, hi, color="0.2", lw=1.2)
     ax.set_yscale("log")
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=20 if len(names) > 4 else 0)
     ax.set_xlim(-0.6, max(len(names), 1) - 0.4)
     ax.set_ylabel("p90 latency (us, log scale)")
-    ax.set_title(f"p90 per run (dots), median (bar), 95% interval (whisker)\n"
+    ax.set_title(f"p90 per run (dots), median (bar), its interval (whisker)\n"
                  f"kernel {pooled.get('kernel')}")
     ax.grid(True, axis="y", which="both", alpha=0.3)
     save_figure(plt, fig, plots_dir, "p90-runs")

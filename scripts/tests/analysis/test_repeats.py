@@ -57,20 +57,21 @@ def repeated_run(root, n=3):
     return rep
 
 
-def pooled_summary(kernel, p90s, counts):
+def pooled_summary(kernel, p90s, counts, early):
     """A repeated run's summary.json, in repeats.pool()'s shape, for compare.py."""
     from analysis.stats import describe
     return {"kernel": kernel, "cmdline": "console=ttyS0", "mem_total_kib": 2000000,
             "init_on_alloc": 0, "accel": "tcg", "runner": "vm", "instrumented": False,
             "repeats": len(p90s), "runs": [f"run-{i + 1}" for i in range(len(p90s))],
             "modes": [{"mode": "manual", "runs": len(p90s),
-                       "metrics": {"p90_us": describe(p90s), "count": describe(counts)}}],
+                       "metrics": {"p90_us": describe(p90s), "count": describe(counts),
+                                   "early_stop": describe(early)}}],
             "ratios": {}}
 
 
 # ---------------------------------------------------------------- tests
 
-@test("analyze.py pools RUN/run-N/: per-run values, median, min-max, 95% CI")
+@test("analyze.py pools RUN/run-N/: per-run values, median, min-max, the median's interval")
 def t_pooled():
     with TempDir() as root:
         rep = repeated_run(root)
@@ -92,21 +93,22 @@ def t_pooled():
             check(abs(got - want) < 1e-3 * want, f"per-run p90 {got}, want {want}")
         check(abs(p90["median"] - 2 * base) < 1e-3 * base, f"median {p90['median']}")
         eq((p90["min"], p90["max"]), (base, 3 * base), "spread")
-        lo, hi = p90["ci95"]
-        check(base <= lo <= 2 * base <= hi <= 3 * base, f"CI {p90['ci95']}")
+        # 3 runs: the exact interval is [min, max], at 75%.
+        eq((p90["ci"], p90["ci_level"]), ([base, 3 * base], 0.75), "the median's interval")
         count = modes["ondemand"]["metrics"]["count"]
-        eq((count["values"], count["ci95"]), ([2001, 2001, 2001], [2001, 2001]),
+        eq((count["values"], count["ci"]), ([2001, 2001, 2001], [2001, 2001]),
            "a figure every run agrees on")
         c = d["ratio_comparisons"]["p90_ondemand_over_manual"]
         eq(c["kind"], "ratio", "p90 on-demand / manual: a ratio")
         check(c["ci95"][0] <= c["estimate"] <= c["ci95"][1], f"estimate in its CI: {c}")
         eq(d["ratios"]["p90_ondemand_over_manual"], c["estimate"], "ratios: the estimate")
-        check("bootstrap" in d["statistics"]["figure"], "CI method not named")
+        check("exact distribution-free" in d["statistics"]["figure"], "CI method not named")
         check("Welch" in d["statistics"]["comparison"], "test not named")
         text = (rep / "report.md").read_text()
         check("3 runs pooled" in text, "report title")
         check("[run-2](run-2/report.md)" in text, "runs not linked")
         check("| p90 (us) |" in text and "| run 3 |" in text, "per-run table")
+        check(" (75.0%) |" in text, "an interval below 95% without its level")
         for name in ("cdf-runs", "p90-runs"):
             w, h = png_size(rep / "plots" / f"{name}.png")
             check(w > 300 and h > 200, f"{name}.png {w}x{h}")
@@ -121,6 +123,20 @@ def t_pooled_broken():
         proc = run(ANALYZE, rep, "--quiet", "--no-plots")
         eq(proc.returncode, 1, "exit status")
         check("run-2" in proc.stderr, f"stderr does not name run-2: {proc.stderr!r}")
+
+
+@test("the median's exact interval: its level from the binomial, 95% from 6 runs")
+def t_median_interval():
+    from analysis.stats import coverage, describe
+    eq(round(coverage(5, 1), 4), 0.9375, "5 runs, [min, max]")
+    eq(round(coverage(6, 1), 4), 0.9688, "6 runs, [min, max]")
+    d = describe([5, 1, 4, 2, 3, 9, 7, 8, 6, 10])
+    # 10 runs: [x(2), x(9)] covers 97.9%, [x(3), x(8)] only 89.1%.
+    eq((d["median"], d["ci"], d["ci_level"]), (5.5, [2.0, 9.0], 0.9785), "10 runs")
+    d = describe([3, None, 1])
+    eq((d["n"], d["values"], d["ci"], d["ci_level"]), (2, [3, None, 1], [1.0, 3.0], 0.5),
+       "a run without the figure")
+    eq(describe([None])["ci"], None, "no run")
 
 
 @test("Welch's test: A/A false alarms <= 5%, a 2x difference found at n=5")
@@ -148,11 +164,12 @@ def t_calibration():
 @test("compare.py: a verdict with its interval between repeated kernels, none for single runs")
 def t_verdicts():
     with TempDir() as root:
-        for label, p90s, counts in (("base", [100, 110, 90, 105, 95], [700, 702, 699, 701, 700]),
-                                    ("patched", [30, 33, 29, 31, 35], [700, 701, 700, 699, 702])):
+        for label, p90s, counts, early in (
+                ("base", [100, 110, 90, 105, 95], [700, 702, 699, 701, 700], [1] * 5),
+                ("patched", [30, 33, 29, 31, 35], [700, 701, 700, 699, 702], [0] * 5)):
             (root / label).mkdir()
             (root / label / "summary.json").write_text(
-                json.dumps(pooled_summary(label, p90s, counts)))
+                json.dumps(pooled_summary(label, p90s, counts, early)))
         proc = run(COMPARE, root, "--no-plots", "--quiet")
         exited_ok(proc)
         d = json.loads((root / "compare.json").read_text())
@@ -163,9 +180,14 @@ def t_verdicts():
         check(not cnt["marked"], f"equal counts marked: {cnt}")
         eq(m["values"]["base"]["p90_us"], 100, "a kernel's figure: its median")
         eq(m["runs"]["patched"]["p90_us"], [30, 33, 29, 31, 35], "per-run values kept")
-        eq((d["statistics"]["compared"], d["statistics"]["marked"]), (2, 1), "counts")
+        eq((d["statistics"]["compared"], d["statistics"]["marked"]), (3, 2), "counts")
         text = (root / "compare.md").read_text()
-        check("1 of 2 comparisons differ at 5%" in text, "verdict count")
+        check("2 of 3 comparisons differ at 5%" in text, "verdict count")
+        # A 0/1 flag: a difference, said with "-", and no p where nothing varies.
+        check("- manual, compact_memory stopped early (1 = yes): patched - base = "
+              "**-1 [-1, -1]**, every run gave one value on each side (5 vs 5 runs)" in text,
+              f"a difference's verdict line: {text}")
+        check("| base | 5 |" in text, "runs column")
         check("- manual, p90 (us): patched / base = **0.32x [0.28x, 0.35x]**, p = " in text,
               f"verdict line: {text}")
         check("| base | 5 |" in text, "runs column")
@@ -195,9 +217,11 @@ def t_aa_rate():
         exited_ok(proc)
         r = json.loads((root / "aa.json").read_text())
         eq((r["runs"], r["n"], r["splits"]), (10, 5, 126), "runs, N, splits (C(10,5) / 2)")
-        # count: every run 700, never marked; p50 and p90 move together.
-        eq(r["by_metric"]["manual count"], [0, 126], "a figure all runs agree on")
+        # count: every run 700, no comparison at all; p50 and p90 move together.
+        check("manual count" not in r["by_metric"], "a figure all runs agree on is counted")
+        eq(r["compared"], 2 * 126, "p50 and p90, in every split")
         check(0 < r["rate"] < 0.1, f"rate {r['rate']}")
+        check(r["marked"] <= 2 * r["splits_with_a_mark"], "splits with a mark")
         check("false-alarm rate" in proc.stdout, proc.stdout)
         proc = run(REPO / "scripts" / "aa-rate.py", root / "aa", "--n", "6")
         eq(proc.returncode, 2, "--n above half the runs")
