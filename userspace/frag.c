@@ -203,7 +203,8 @@ static void compute_size(struct frag *f)
 	info(f, "filling %" PRIu64 " MiB (MemTotal %" PRIu64
 	     " MiB, MemAvailable %" PRIu64 " MiB), keeping %s%u of %u pages per 2M chunk (%s)",
 	     f->size / FRAG_MIB, mi.total_kib >> 10, mi.available_kib >> 10,
-	     f->opts.pattern == PUNCH_RANDOM ? "on average " : "",
+	     f->opts.pattern == PUNCH_RANDOM || f->opts.pattern == PUNCH_PFN ?
+	     "on average " : "",
 	     f->opts.keep, PUNCH_CHUNK_PAGES, punch_pattern_name(f->opts.pattern));
 }
 
