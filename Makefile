@@ -17,7 +17,8 @@
 #   REPEAT=N   run everything N times, each mode in a fresh guest each time:
 #              results/$(RUN)[/<kernel>]/run-1 ... run-N, pooled into medians with
 #              95% intervals, and verdicts in compare.md (scripts/host/demo.sh --repeat)
-#   ALL=1      run MODES (then "ondemand manual proactive-kernel proactive-module")
+#   ALL=1      run MODES (then "ondemand manual proactive-kernel proactive-module
+#              defrag-mode defrag-mode-proactive-100")
 #              on each of KERNELS (scripts/host/kernels.sh list --released):
 #              results/$(RUN)/<kernel>/ each, and results/$(RUN)/compare.md
 #              (RUN: <date>-<time>-all)
@@ -26,7 +27,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNELS ?= $(shell scripts/host/kernels.sh list --released)
 KERNEL ?= $(firstword $(KERNELS))
 ifeq ($(ALL),1)
-MODES ?= ondemand manual proactive-kernel proactive-module
+MODES ?= ondemand manual proactive-kernel proactive-module defrag-mode defrag-mode-proactive-100
 RUN ?= $(shell date +%Y%m%d-%H%M%S)-all
 DEMO_KERNELS = $(foreach k,$(KERNELS),--kernel $(k))
 else
