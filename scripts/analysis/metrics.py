@@ -34,9 +34,13 @@ def quotient(m, num, den):
 
 def early_stop(m):
     """1 when compact_memory stopped early (the report's flag), 0 when it
-    ran to the end; None for the modes that do not write compact_memory."""
+    ran to the end; None for the modes that do not write compact_memory,
+    and where the kernel's compaction events were not recorded (no
+    tracefs): nothing says how far it got."""
     if not isinstance(m, dict) or not isinstance(m.get("compaction"), dict) or \
             m["compaction"].get("method") != METHOD_MANUAL:
+        return None
+    if m.get("compaction_traced") is False:
         return None
     return 1 if m.get("compaction_early_stop") else 0
 

@@ -66,6 +66,7 @@ class ModeResult:
     compaction_s: object
     compaction: dict            # method, time_to_target_s, reached, params, scores
     compaction_early_stop: object
+    compaction_traced: bool     # the kernel's compaction events were recorded
     pages_migrated: dict        # compaction, compaction_and_allocation
     hugepages_gained: object
     pages_migrated_per_hugepage: object
@@ -343,6 +344,7 @@ def mode_result(files):
         compaction_s=files.compaction_s,
         compaction=comp,
         compaction_early_stop=early_stop(files.compaction_trace),
+        compaction_traced=bool(files.compaction_trace),
         pages_migrated=migrated,
         hugepages_gained=gained,
         pages_migrated_per_hugepage=ratio_or_none(migrated["compaction"], gained)

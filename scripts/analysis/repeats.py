@@ -214,7 +214,9 @@ def plot_runs(plots_dir, pooled, per_run_results):
 
     plt = pyplot()
     names = [m["mode"] for m in pooled["modes"]]
-    fig, ax = plt.subplots(figsize=(8, 4.8), layout="constrained")
+    # Many modes: the legend beside the axes, not over the curves.
+    wide = len(names) > 4
+    fig, ax = plt.subplots(figsize=(11.5 if wide else 8, 4.8), layout="constrained")
     for i, name in enumerate(names):
         colour = f"C{i % 10}"
         pooled_us = []
@@ -238,7 +240,9 @@ def plot_runs(plots_dir, pooled, per_run_results):
     ax.set_title(f"Latency CDF per mode: {pooled['repeats']} runs (thin), pooled (thick)\n"
                  f"kernel {pooled.get('kernel')}")
     ax.grid(True, which="both", alpha=0.3)
-    if names:
+    if names and wide:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    elif names:
         ax.legend(loc="lower right", fontsize=9)
     save_figure(plt, fig, plots_dir, "cdf-runs")
 

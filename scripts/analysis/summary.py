@@ -55,6 +55,7 @@ def build_summary(setup, results, skipped=None):
             "compaction": {k: (rnd(v) if k == "time_to_target_s" else v)
                            for k, v in r.compaction.items()},
             "compaction_early_stop": r.compaction_early_stop,
+            "compaction_traced": r.compaction_traced,
             "pages_migrated": dict(r.pages_migrated),
             "hugepages_gained": r.hugepages_gained,
             "pages_migrated_per_hugepage": rnd(r.pages_migrated_per_hugepage),

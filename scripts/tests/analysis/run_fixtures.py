@@ -151,7 +151,7 @@ def build_run(root, with_modes_line=True):
     return run
 
 
-NEW_MODE_KEYS = {"compaction", "pages_migrated", "hugepages_gained",
+NEW_MODE_KEYS = {"compaction", "pages_migrated", "hugepages_gained", "compaction_traced",
                  "pages_migrated_per_hugepage", "pages_migrated_per_hugepage_obtained",
                  "compactor", "compaction_early_stop", "migrated_over_floor", "own_migrated_over_floor",
                  "score_samples", "stop_reason"}

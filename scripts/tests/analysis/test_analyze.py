@@ -623,8 +623,19 @@ def t_early_stop():
         m = {x["mode"]: x for x in d["modes"]}
         eq(m["manual"]["compaction_early_stop"]["migrate_pfn"], 0x2c40, "summary.json")
         eq(m["ondemand"]["compaction_early_stop"], None, "ondemand")
+        from analysis.metrics import early_stop
+        eq((early_stop(m["manual"]), m["manual"]["compaction_traced"]), (1, True),
+           "the early-stop metric, traced")
         check("manual: compact_memory stopped early" in (run / "report.md").read_text(),
               "report does not say it")
+        # Without the kernel's events nothing says how far it got: no 0.
+        (run / "manual" / "compaction-trace.txt").unlink()
+        exited_ok(run_analyze(run, "--no-plots", "--quiet"))
+        d = json.loads((run / "summary.json").read_text())
+        m = {x["mode"]: x for x in d["modes"]}
+        eq((early_stop(m["manual"]), m["manual"]["compaction_traced"]), (None, False),
+           "the early-stop metric without a trace")
+
 
 
 @test("defrag-mode: ordered last, its pageblocks kept; a skipped mode: reason in JSON and report")
