@@ -203,16 +203,20 @@ static bool khh_run_at_floor(struct khh_run *run)
 	int nid;
 
 	if (!khh_below_free_floor(run->cfg.order, &floor))
-		return false;
+		goto allowed;
 	if (run->floor_drains < KHH_FLOOR_DRAINS) {
 		run->floor_drains++;
 		for_each_online_node(nid)
 			run->floor_drains_failed += khh_drain_pcp(nid);
 		if (!khh_below_free_floor(run->cfg.order, &floor))
-			return false;
+			goto allowed;
 	}
 	run->floor_pages = floor;
 	return true;
+
+allowed:
+	run->alloc_floor_pages = floor;
+	return false;
 }
 
 /* Why the run ends before attempt @i, or KHH_STOP_NONE. */

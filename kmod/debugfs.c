@@ -255,6 +255,8 @@ static int khh_summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "samples_capacity %lu\n", run->capacity);
 	seq_printf(m, "free_floor_kib %lu\n",
 		   run->floor_pages << (PAGE_SHIFT - 10));
+	seq_printf(m, "alloc_floor_kib %lu\n",
+		   run->alloc_floor_pages << (PAGE_SHIFT - 10));
 	seq_printf(m, "floor_drains %u\n", run->floor_drains);
 	seq_printf(m, "floor_drains_failed %u\n", run->floor_drains_failed);
 	seq_printf(m, "free_kib_before %lu\n", run->free_kib_before);

@@ -88,6 +88,11 @@ struct khh_run {
 	u64 *sorted;			/* the statistics' scratch, allocated with samples */
 	unsigned long capacity;
 	unsigned long floor_pages;	/* the free-memory floor, when the run ended */
+	/*
+	 * The floor the last allocation was checked against: a watermark
+	 * boost can lift the floor above free memory between two checks.
+	 */
+	unsigned long alloc_floor_pages;
 	unsigned int floor_drains;	/* per-CPU list drains at the floor */
 	unsigned int floor_drains_failed;	/* zones a drain did not reach */
 	unsigned long nr;		/* samples written; smp_store_release */
