@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/vmstat.h>
@@ -102,6 +103,12 @@ int khh_run_cfg_check(const struct khh_run_cfg *cfg, bool verbose)
 		if (verbose)
 			pr_err("max_failures=%u: out of range, 1 to %u\n",
 			       cfg->max_failures, KHH_MAX_FAILURES_LIMIT);
+		return -EINVAL;
+	}
+	if (cfg->rate > KHH_MAX_RATE) {
+		if (verbose)
+			pr_err("rate=%lu: out of range, 0 to %u\n", cfg->rate,
+			       KHH_MAX_RATE);
 		return -EINVAL;
 	}
 	if (cfg->samples > khh_max_samples()) {
@@ -233,6 +240,34 @@ static enum khh_stop khh_run_should_stop(struct khh_run *run, unsigned long i)
 	return KHH_STOP_NONE;
 }
 
+/* An abort ends a wait for the next attempt within this. */
+#define KHH_WAIT_SLICE_NS (100 * NSEC_PER_MSEC)
+
+/*
+ * With a rate, each attempt is due a period after the one before it, from
+ * the run's start.  If the attempt before it ended in time, the run sleeps
+ * until then; otherwise the attempt is late, begins at once, and says by
+ * how much.  A late attempt is never skipped: demand that arrives while
+ * the allocator is slow waits for it, as a THP fault would, and the run
+ * catches up on the schedule by allocating back to back.  Returns whether
+ * the attempt due at @due is late.
+ */
+static bool khh_run_wait(u64 due)
+{
+	u64 now = ktime_get_ns();
+	ktime_t until;
+
+	if (now > due)
+		return true;
+	while (now < due && !atomic_read(&khh.abort)) {
+		until = ns_to_ktime(min(due, now + KHH_WAIT_SLICE_NS));
+		set_current_state(TASK_IDLE);
+		schedule_hrtimeout(&until, HRTIMER_MODE_ABS);
+		now = ktime_get_ns();
+	}
+	return false;
+}
+
 /*
  * The measured loop, in a kthread of its own: a workqueue worker sleeps a
  * jiffy on every reclaim retry (should_reclaim_retry()), where a task's
@@ -245,22 +280,36 @@ static int khh_run_thread(void *data)
 	enum khh_stop stop = KHH_STOP_NONE;
 	unsigned long i, runs, successes, failures;
 	unsigned int in_a_row = 0;
+	u64 start, t0, ms, period = 0;
 	struct khh_sample *s;
 	struct page *page;
-	u64 start, t0, ms;
+	bool late = false;
 
 	run->timer_overhead_ns = khh_timer_overhead_ns();
 	run->free_kib_before = khh_free_pages() << (PAGE_SHIFT - 10);
+	if (run->cfg.rate)
+		period = div_u64(NSEC_PER_SEC, run->cfg.rate);
 	start = ktime_get_ns();
 	for (i = 0; ; i++) {
 		stop = khh_run_should_stop(run, i);
 		if (stop != KHH_STOP_NONE)
 			break;
+		/* The schedule starts with the first attempt. */
+		if (period && i) {
+			late = khh_run_wait(start + i * period);
+			if (atomic_read(&khh.abort)) {
+				stop = KHH_STOP_ABORTED;
+				break;
+			}
+		}
 		s = &run->samples[i];
 		t0 = ktime_get_ns();
 		page = alloc_pages(run->gfp, order);
 		s->latency_ns = ktime_get_ns() - t0;
 		s->pfn = page ? page_to_pfn(page) : 0;
+		s->start_ns = t0 - start;
+		s->late_ns = late ? s->start_ns - i * period : 0;
+		run->late += late;
 		/* Readers of the latencies file see only finished samples. */
 		smp_store_release(&run->nr, i + 1);
 		trace_alloc_latency(i, order, s->latency_ns, s->pfn);

@@ -19,6 +19,7 @@
 #include <linux/mmzone.h>
 #include <linux/moduleparam.h>
 #include <linux/nodemask.h>
+#include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -249,34 +250,54 @@ static void khc_session_end(void)
 			khc_strategies[i]->session_end();
 }
 
+/* The kthread's CPU time so far: each session has a thread of its own. */
+static void khc_account_cpu(void)
+{
+	u64 cpu = current->se.sum_exec_runtime;
+
+	spin_lock(&khc_session_lock);
+	khc_session.cpu_ns = cpu;
+	spin_unlock(&khc_session_lock);
+}
+
 /* One pass on one node; true if it made progress. */
-static bool khc_pass(const struct khc_settings *set, int nid)
+static bool khc_pass(const struct khc_settings *set, int nid, bool fresh)
 {
 	const struct khc_strategy *strategy = khc_strategy_at(set->strategy);
 	struct khc_pass_args args = {
 		.nid = nid,
 		.order = set->order,
 		.bound = set->pass_blocks,
+		.fresh = fresh,
 	};
 	struct khc_pass_result res = { };
-	u64 t0 = ktime_get_ns(), free_before, free_after;
+	u64 t0 = ktime_get_ns(), t_drain = 0, free_before, free_after;
 	unsigned int before, after;
 
 	before = khh_node_frag(nid, &free_before);
 	strategy->pass(&args, &res);
-	if (strategy->drain)
+	if (strategy->drain) {
+		t_drain = ktime_get_ns();
 		khh_drain_pcp(nid);
+		t_drain = ktime_get_ns() - t_drain;
+	}
 	after = khh_node_frag(nid, &free_after);
 	spin_lock(&khc_session_lock);
 	khc_session.passes++;
 	khc_session.compact_ns += ktime_get_ns() - t0;
+	khc_session.drain_ns += t_drain;
 	khc_counters_add(&khc_session.counters, &res.counters);
 	spin_unlock(&khc_session_lock);
+	khc_account_cpu();
 	return res.done && (after < before || free_after > free_before);
 }
 
-/* Every node's score against the watermarks; true if all are at target. */
-static bool khc_check(nodemask_t *compacting, unsigned int *backoff)
+/*
+ * Every node's score against the watermarks; true if all are at target.
+ * @slept: the kthread waited since the last check.
+ */
+static bool khc_check(nodemask_t *compacting, unsigned int *backoff,
+		      bool slept)
 {
 	bool all_low = true, progress;
 	struct khc_settings set;
@@ -303,7 +324,7 @@ static bool khc_check(nodemask_t *compacting, unsigned int *backoff)
 			khc_log(nid, score, free, KHC_ACT_START);
 		}
 		khc_set_state(KHC_COMPACTING);
-		progress = khc_pass(&set, nid);
+		progress = khc_pass(&set, nid, slept || !was);
 		if (khc_should_stop())
 			return false;
 		score = khh_node_frag(nid, &free);
@@ -348,6 +369,8 @@ static int khc_thread(void *data)
 	struct khc_settings set;
 	unsigned int backoff = 0;
 	unsigned long timeout;
+	bool slept = true;
+	u64 t0;
 
 	set_freezable();
 	allow_kernel_signal(SIGKILL);
@@ -359,11 +382,13 @@ static int khc_thread(void *data)
 			/* Suspend or hibernation: freeze here, not mid-pass. */
 			wait_event_freezable(khc_wait, khc_stop_requested() ||
 					     !READ_ONCE(khc_pm_paused));
+			slept = true;
 			continue;
 		}
 		/* A node may have gone offline since it started compacting. */
 		nodes_and(compacting, compacting, node_states[N_ONLINE]);
-		at_target = khc_check(&compacting, &backoff);
+		at_target = khc_check(&compacting, &backoff, slept);
+		slept = false;
 
 		if (at_target) {
 			spin_lock(&khc_session_lock);
@@ -380,8 +405,14 @@ static int khc_thread(void *data)
 		khc_settings_read(&set);
 		timeout = msecs_to_jiffies(set.interval_ms << backoff);
 		khc_flush_stray_signal();
+		t0 = ktime_get_ns();
 		wait_event_freezable_timeout(khc_wait, khc_should_stop(),
 					     timeout);
+		spin_lock(&khc_session_lock);
+		khc_session.sleep_ns += ktime_get_ns() - t0;
+		spin_unlock(&khc_session_lock);
+		khc_account_cpu();
+		slept = true;
 	}
 	khc_session_end();
 	return 0;

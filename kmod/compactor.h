@@ -16,11 +16,17 @@ struct zone;
 /* mm/compaction.c's COMPACT_MAX_DEFER_SHIFT, private to it */
 #define KHC_MAX_DEFER_SHIFT 6
 
-/* What one pass is asked to do, read from the parameters at its start. */
+/*
+ * What one pass is asked to do, read from the parameters at its start.
+ * fresh: the node has just started compacting, or the kthread slept
+ * since the last pass; what a strategy kept from earlier passes (a plan)
+ * may be stale.
+ */
 struct khc_pass_args {
 	int nid;
 	unsigned int order;		/* compactor_order */
 	unsigned int bound;		/* compactor_pass_blocks */
+	bool fresh;
 };
 
 /*
@@ -38,6 +44,11 @@ struct khc_counters {
 	unsigned long pages_soaked;
 	unsigned long hugepages_allocated;
 	unsigned long alloc_failures;
+	unsigned long plans;		/* full scans of a zone */
+	/* where the pass's time went, in nanoseconds */
+	unsigned long plan_ns;		/* scanning the zone and planning */
+	unsigned long soak_ns;		/* taking free pages to steer migration */
+	unsigned long contig_ns;	/* inside alloc_contig_range() */
 };
 
 struct khc_pass_result {
@@ -128,7 +139,10 @@ struct khc_event {
 /* One session: from enable to disable.  Counters only grow within it. */
 struct khc_session {
 	u64 start_ns;
-	u64 compact_ns;
+	u64 compact_ns;			/* in passes, draining included */
+	u64 drain_ns;			/* draining per-CPU lists after passes */
+	u64 sleep_ns;			/* waiting between checks */
+	u64 cpu_ns;			/* the kthread's CPU time */
 	s64 target_reached_ns;
 	unsigned long passes, passes_no_progress;
 	struct khc_counters counters;

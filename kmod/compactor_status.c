@@ -45,6 +45,10 @@ static const struct {
 	KHC_COUNTER(pages_soaked),
 	KHC_COUNTER(hugepages_allocated),
 	KHC_COUNTER(alloc_failures),
+	KHC_COUNTER(plans),
+	KHC_COUNTER(plan_ns),
+	KHC_COUNTER(soak_ns),
+	KHC_COUNTER(contig_ns),
 };
 
 static int khc_status_show(struct seq_file *m, void *v)
@@ -77,6 +81,9 @@ static int khc_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "pgmigrate_success %lu\n",
 		   st.start_ns ? pgmigrate - st.pgmigrate_base : 0);
 	seq_printf(m, "compact_ns %llu\n", st.compact_ns);
+	seq_printf(m, "drain_ns %llu\n", st.drain_ns);
+	seq_printf(m, "sleep_ns %llu\n", st.sleep_ns);
+	seq_printf(m, "cpu_ns %llu\n", st.cpu_ns);
 	seq_printf(m, "target_reached_ns %lld\n",
 		   st.start_ns ? st.target_reached_ns : -1);
 	for_each_online_node(nid) {

@@ -52,8 +52,8 @@ static int khh_next_arg(char **args, char **key, char **val)
 }
 
 /*
- * "start" arguments: order=, gfp=, count=, max_failures=, samples=;
- * optional, any order.
+ * "start" arguments: order=, gfp=, count=, max_failures=, samples=,
+ * rate=; optional, any order.
  */
 static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
 {
@@ -79,6 +79,10 @@ static int khh_parse_start(char *args, struct khh_run_cfg *cfg)
 				return ret;
 		} else if (!strcmp(tok, "samples")) {
 			ret = kstrtoul(val, 0, &cfg->samples);
+			if (ret)
+				return ret;
+		} else if (!strcmp(tok, "rate")) {
+			ret = kstrtoul(val, 0, &cfg->rate);
 			if (ret)
 				return ret;
 		} else {
@@ -164,7 +168,7 @@ static ssize_t khh_control_write(struct file *file, const char __user *ubuf,
 }
 
 static const char khh_control_usage[] =
-	"start [order=N] [gfp=kernel|transhuge_light|transhuge_retry] [count=N] [max_failures=N] [samples=N]\n"
+	"start [order=N] [gfp=kernel|transhuge_light|transhuge_retry] [count=N] [max_failures=N] [samples=N] [rate=PER_SECOND]\n"
 	"release\n"
 	"abort\n"
 	"pin share=PERCENT [seed=N]\n"
@@ -187,7 +191,8 @@ static const struct file_operations khh_control_fops = {
 };
 
 /*
- * One line per attempt: index, latency in ns, success, pfn.  Readable
+ * One line per attempt: index, latency in ns, success, pfn, when it
+ * began (ns from the run's start), and how late (khh_sample).  Readable
  * while a run is in progress: it shows the attempts finished so far.
  */
 static void *khh_latencies_start(struct seq_file *m, loff_t *pos)
@@ -212,8 +217,8 @@ static int khh_latencies_show(struct seq_file *m, void *v)
 	loff_t i = *(loff_t *)v;
 	const struct khh_sample *s = &khh.run.samples[i];
 
-	seq_printf(m, "%lld %llu %d %lu\n", i, s->latency_ns, s->pfn != 0,
-		   s->pfn);
+	seq_printf(m, "%lld %llu %d %lu %llu %llu\n", i, s->latency_ns,
+		   s->pfn != 0, s->pfn, s->start_ns, s->late_ns);
 	return 0;
 }
 
@@ -235,6 +240,7 @@ static void khh_show_cfg(struct seq_file *m, const struct khh_run_cfg *cfg,
 	seq_printf(m, "%scount %lu\n", prefix, cfg->count);
 	seq_printf(m, "%smax_failures %u\n", prefix, cfg->max_failures);
 	seq_printf(m, "%ssamples %lu\n", prefix, cfg->samples);
+	seq_printf(m, "%srate %lu\n", prefix, cfg->rate);
 }
 
 static int khh_summary_show(struct seq_file *m, void *v)
@@ -250,6 +256,7 @@ static int khh_summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "attempts %lu\n", run->nr);
 	seq_printf(m, "allocated %lu\n", run->successes);
 	seq_printf(m, "failed %lu\n", run->failures);
+	seq_printf(m, "late %lu\n", run->late);
 	seq_printf(m, "held %lu\n", run->allocated);
 	seq_printf(m, "stop_reason %s\n", khh_stop_names[run->stop]);
 	seq_printf(m, "samples_capacity %lu\n", run->capacity);

@@ -45,10 +45,17 @@ extern const unsigned int khh_nr_gfp_presets;
 
 const struct khh_gfp_preset *khh_gfp_preset_find(const char *name);
 
-/* One allocation attempt: pfn is 0 when the attempt failed. */
+/*
+ * One allocation attempt: pfn is 0 when the attempt failed.  start_ns:
+ * when it began, from the start of the run.  late_ns: with a rate, how
+ * long after its due time it began, when the attempt before it ended
+ * after that time; 0 when it was on time (the run waited for it).
+ */
 struct khh_sample {
 	u64 latency_ns;
 	unsigned long pfn;
+	u64 start_ns;
+	u64 late_ns;
 };
 
 struct khh_run_cfg {
@@ -57,9 +64,11 @@ struct khh_run_cfg {
 	unsigned long count;	/* attempts at most; 0: no limit */
 	unsigned int max_failures;	/* consecutive failures that end a run */
 	unsigned long samples;	/* sample buffer size; 0: sized for the run */
+	unsigned long rate;	/* attempts per second; 0: back to back */
 };
 
 #define KHH_MAX_FAILURES_LIMIT 1024
+#define KHH_MAX_RATE 1000000
 
 enum khh_state {
 	KHH_IDLE,		/* no run yet */
@@ -99,6 +108,7 @@ struct khh_run {
 	unsigned long allocated;	/* successful samples not yet released */
 	unsigned long successes;
 	unsigned long failures;
+	unsigned long late;		/* attempts that began late */
 	enum khh_stop stop;
 	u64 duration_ns;
 	u64 timer_overhead_ns;

@@ -48,49 +48,75 @@ struct khc_block {
 };
 
 /*
- * The in-use pages of every block when the session first planned its
- * zone: what a compactor that moves no page twice would migrate to empty
- * the same blocks (the floor the status reports against).
+ * A zone's plan: every block classified, the movable ones sorted by
+ * cost, and how many of those can be emptied in all (their in-use pages
+ * must fit in the free pages of the blocks kept).  Making it reads every
+ * struct page of the zone, so it serves the passes that follow, each
+ * taking the next blocks of the list, until the list runs out or a pass
+ * is fresh (compactor.h).  A plan per pass would read the zone once per
+ * compactor_pass_blocks blocks emptied: a cost that grows with the square
+ * of memory.
+ *
+ * floor: the in-use pages of every block at the session's first plan of
+ * the zone, what a compactor that moves no page twice would migrate to
+ * empty the same blocks (the floor the status reports against).  Dropped
+ * for the session if the zone's span changes.
  */
-struct khc_floor {
+struct khc_plan {
 	struct zone *zone;
-	unsigned long base_pfn, nr_blocks;
-	unsigned int border;
-	unsigned short *used;
+	unsigned int border;		/* block order */
+	unsigned long base_pfn;		/* first block's pfn */
+	unsigned long nr_blocks;
+	unsigned short *floor;
+	bool floor_taken;		/* recorded, or given up, this session */
+	struct khc_block *blocks;	/* NULL: none made, or used up */
+	unsigned long *order_by_cost;	/* block indexes, cheapest first */
+	unsigned long nr_to_empty;	/* the first of order_by_cost */
+	unsigned long next;		/* the first of those not yet tried */
 };
 
-#define KHC_MAX_FLOORS 64
-static struct khc_floor khc_floors[KHC_MAX_FLOORS];
+#define KHC_MAX_PLANS 64
+static struct khc_plan khc_plans[KHC_MAX_PLANS];
 
-static struct khc_floor *khc_floor_of(struct zone *zone, unsigned int border)
+/* The session's plan for @zone at block order @border, a new one if none. */
+static struct khc_plan *khc_plan_of(struct zone *zone, unsigned int border)
 {
 	int i;
 
-	for (i = 0; i < KHC_MAX_FLOORS && khc_floors[i].zone; i++)
-		if (khc_floors[i].zone == zone &&
-		    khc_floors[i].border == border)
-			return &khc_floors[i];
-	return NULL;
+	for (i = 0; i < KHC_MAX_PLANS && khc_plans[i].zone; i++)
+		if (khc_plans[i].zone == zone && khc_plans[i].border == border)
+			return &khc_plans[i];
+	if (i == KHC_MAX_PLANS)
+		return NULL;
+	khc_plans[i].zone = zone;
+	khc_plans[i].border = border;
+	return &khc_plans[i];
+}
+
+static void khc_plan_drop(struct khc_plan *pl)
+{
+	kvfree(pl->order_by_cost);
+	kvfree(pl->blocks);
+	pl->order_by_cost = NULL;
+	pl->blocks = NULL;
+	pl->nr_to_empty = 0;
+	pl->next = 0;
 }
 
 /* At the end of a session: only the kthread touches them. */
-static void khc_floors_free(void)
+static void khc_plans_free(void)
 {
 	int i;
 
-	for (i = 0; i < KHC_MAX_FLOORS; i++)
-		kvfree(khc_floors[i].used);
-	memset(khc_floors, 0, sizeof(khc_floors));
+	for (i = 0; i < KHC_MAX_PLANS; i++) {
+		khc_plan_drop(&khc_plans[i]);
+		kvfree(khc_plans[i].floor);
+	}
+	memset(khc_plans, 0, sizeof(khc_plans));
 }
 
 struct khc_pass {
-	struct zone *zone;
-	unsigned long base_pfn;		/* first block's pfn */
-	unsigned long nr_blocks;
-	unsigned int border;		/* block order */
-	struct khc_block *blocks;
-	struct khc_floor *floor;
-	unsigned long *order_by_cost;	/* block indexes, cheapest first */
+	struct khc_plan *plan;
 	unsigned long nr_now;
 	unsigned long *now;		/* this pass's blocks, in order */
 	struct list_head *now_soaked;	/* per block of now: soaked pages */
@@ -148,86 +174,77 @@ static int khc_cost_cmp(const void *a, const void *b, const void *priv)
 	return x < y ? -1 : x > y;
 }
 
-static void khc_floor_record(struct khc_pass *p)
+static void khc_floor_record(struct khc_plan *pl)
 {
-	struct khc_floor *f = khc_floor_of(p->zone, p->border);
 	unsigned long i;
-	int slot;
 
-	if (f) {
-		p->floor = f->base_pfn == p->base_pfn &&
-			   f->nr_blocks == p->nr_blocks ? f : NULL;
+	pl->floor_taken = true;
+	pl->floor = kvcalloc(pl->nr_blocks, sizeof(*pl->floor), GFP_KERNEL);
+	if (!pl->floor)
 		return;
-	}
-	for (slot = 0; slot < KHC_MAX_FLOORS && khc_floors[slot].zone; slot++)
-		;
-	if (slot == KHC_MAX_FLOORS)
-		return;
-	f = &khc_floors[slot];
-	f->used = kvcalloc(p->nr_blocks, sizeof(*f->used), GFP_KERNEL);
-	if (!f->used)
-		return;
-	for (i = 0; i < p->nr_blocks; i++)
-		f->used[i] = p->blocks[i].used;
-	f->zone = p->zone;
-	f->base_pfn = p->base_pfn;
-	f->nr_blocks = p->nr_blocks;
-	f->border = p->border;
-	p->floor = f;
+	for (i = 0; i < pl->nr_blocks; i++)
+		pl->floor[i] = pl->blocks[i].used;
 }
 
 /*
- * Plan a pass over one zone: classify every block, sort the movable ones
- * by cost, and choose how many can be emptied in all (their in-use pages
- * must fit in the free pages of the blocks kept) and which this pass does.
+ * Make @pl anew: classify every block, sort the movable ones by cost, and
+ * choose how many can be emptied in all.
  */
-static int khc_plan(struct khc_pass *p, struct zone *zone, unsigned int border,
-		    unsigned int max_blocks)
+static int khc_plan_make(struct khc_plan *pl, struct khc_counters *counters)
 {
-	unsigned long bsize = 1UL << border, start, end, i, n = 0, k;
+	struct zone *zone = pl->zone;
+	unsigned long bsize = 1UL << pl->border, start, end, nr, i, n = 0, k;
 	unsigned long moved = 0, room = 0;
 	unsigned int used;
 
+	khc_plan_drop(pl);
 	start = ALIGN(zone->zone_start_pfn, bsize);
 	end = ALIGN_DOWN(zone_end_pfn(zone), bsize);
 	if (end <= start)
 		return -ENOENT;
-	p->zone = zone;
-	p->border = border;
-	p->base_pfn = start;
-	p->nr_blocks = (end - start) >> border;
-	p->blocks = kvcalloc(p->nr_blocks, sizeof(*p->blocks), GFP_KERNEL);
-	p->order_by_cost = kvcalloc(p->nr_blocks, sizeof(unsigned long),
-				    GFP_KERNEL);
-	if (!p->blocks || !p->order_by_cost)
-		return -ENOMEM;
+	nr = (end - start) >> pl->border;
+	if (pl->floor_taken &&
+	    (pl->base_pfn != start || pl->nr_blocks != nr)) {
+		/* memory hot-plugged: the blocks are no longer those */
+		kvfree(pl->floor);
+		pl->floor = NULL;
+	}
+	pl->base_pfn = start;
+	pl->nr_blocks = nr;
+	pl->blocks = kvcalloc(nr, sizeof(*pl->blocks), GFP_KERNEL);
+	pl->order_by_cost = kvcalloc(nr, sizeof(unsigned long), GFP_KERNEL);
+	if (!pl->blocks || !pl->order_by_cost)
+		goto err_drop;
 
-	for (i = 0; i < p->nr_blocks; i++) {
-		struct khc_block *b = &p->blocks[i];
+	for (i = 0; i < nr; i++) {
+		struct khc_block *b = &pl->blocks[i];
 
 		if (!(i % 64)) {
 			if (khc_should_stop())
-				return -EINTR;
+				goto err_drop;
 			cond_resched();
 		}
-		if (!khc_block_scan(zone, start + (i << border), bsize, &used)) {
+		if (!khc_block_scan(zone, start + (i << pl->border), bsize,
+				    &used)) {
 			b->class = KHC_BLK_SKIP;
 			continue;
 		}
 		b->used = used;
 		b->class = used ? KHC_BLK_KEEP : KHC_BLK_FREE;
 		if (used)
-			p->order_by_cost[n++] = i;
+			pl->order_by_cost[n++] = i;
 	}
-	khc_floor_record(p);
-	sort_r(p->order_by_cost, n, sizeof(unsigned long), khc_cost_cmp, NULL,
-	       p->blocks);
+	counters->plans++;
+	if (!pl->floor_taken)
+		khc_floor_record(pl);
+	sort_r(pl->order_by_cost, n, sizeof(unsigned long), khc_cost_cmp,
+	       NULL, pl->blocks);
 
 	/* Empty the k cheapest while the rest can take their pages. */
 	for (i = 0; i < n; i++)
-		room += bsize - p->blocks[p->order_by_cost[i]].used;
+		room += bsize - pl->blocks[pl->order_by_cost[i]].used;
 	for (k = 0; k < n; k++) {
-		struct khc_block *b = &p->blocks[p->order_by_cost[k]];
+		struct khc_block *b = &pl->blocks[pl->order_by_cost[k]];
 		unsigned long own_room = bsize - b->used;
 
 		if (room < own_room || moved + b->used > room - own_room)
@@ -236,6 +253,19 @@ static int khc_plan(struct khc_pass *p, struct zone *zone, unsigned int border,
 		room -= own_room;
 		b->class = KHC_BLK_LATER;
 	}
+	pl->nr_to_empty = k;
+	return 0;
+
+err_drop:
+	khc_plan_drop(pl);
+	return khc_should_stop() ? -EINTR : -ENOMEM;
+}
+
+/* The next blocks of the plan, at most @max_blocks, become this pass's. */
+static int khc_pass_take(struct khc_pass *p, unsigned int max_blocks)
+{
+	struct khc_plan *pl = p->plan;
+	unsigned long i, idx;
 
 	p->now = kvcalloc(max_blocks, sizeof(*p->now), GFP_KERNEL);
 	p->now_soaked = kvcalloc(max_blocks, sizeof(*p->now_soaked),
@@ -243,15 +273,37 @@ static int khc_plan(struct khc_pass *p, struct zone *zone, unsigned int border,
 	p->emptied = kvcalloc(max_blocks, sizeof(*p->emptied), GFP_KERNEL);
 	if (!p->now || !p->now_soaked || !p->emptied)
 		return -ENOMEM;
-	for (i = 0; i < k && p->nr_now < max_blocks; i++) {
-		unsigned long idx = p->order_by_cost[i];
-
-		p->blocks[idx].class = KHC_BLK_NOW;
-		p->blocks[idx].slot = p->nr_now;
+	for (i = pl->next; i < pl->nr_to_empty && p->nr_now < max_blocks;
+	     i++) {
+		idx = pl->order_by_cost[i];
+		if (pl->blocks[idx].class != KHC_BLK_LATER)
+			continue;
+		pl->blocks[idx].class = KHC_BLK_NOW;
+		pl->blocks[idx].slot = p->nr_now;
 		INIT_LIST_HEAD(&p->now_soaked[p->nr_now]);
 		p->now[p->nr_now++] = idx;
 	}
 	return p->nr_now ? 0 : -ENOENT;
+}
+
+/*
+ * After the pass: the blocks it did not get to go back to the plan, and
+ * the plan moves past those it tried.  A plan used up is dropped, so that
+ * the next pass makes a new one.
+ */
+static void khc_pass_settle(struct khc_pass *p)
+{
+	struct khc_plan *pl = p->plan;
+	unsigned long i;
+
+	for (i = 0; i < p->nr_now; i++)
+		if (pl->blocks[p->now[i]].class == KHC_BLK_NOW)
+			pl->blocks[p->now[i]].class = KHC_BLK_LATER;
+	while (pl->next < pl->nr_to_empty &&
+	       pl->blocks[pl->order_by_cost[pl->next]].class != KHC_BLK_LATER)
+		pl->next++;
+	if (pl->next == pl->nr_to_empty)
+		khc_plan_drop(pl);
 }
 
 static struct khc_block *khc_block_of(struct khc_pass *p, struct page *page,
@@ -259,10 +311,12 @@ static struct khc_block *khc_block_of(struct khc_pass *p, struct page *page,
 {
 	unsigned long pfn = page_to_pfn(page);
 
-	if (page_zone(page) != p->zone || pfn < p->base_pfn)
+	struct khc_plan *pl = p->plan;
+
+	if (page_zone(page) != pl->zone || pfn < pl->base_pfn)
 		return NULL;
-	*idx = (pfn - p->base_pfn) >> p->border;
-	return *idx < p->nr_blocks ? &p->blocks[*idx] : NULL;
+	*idx = (pfn - pl->base_pfn) >> pl->border;
+	return *idx < pl->nr_blocks ? &pl->blocks[*idx] : NULL;
 }
 
 static void khc_free_list(struct list_head *list)
@@ -285,12 +339,12 @@ static void khc_free_list(struct list_head *list)
 static void khc_soak(struct khc_pass *p, int nid)
 {
 	unsigned long want = 0, keep = 0, soaked = 0, cap, i, idx;
-	struct zone *zone = p->zone;
+	struct zone *zone = p->plan->zone;
 	struct khc_block *b;
 	struct page *page;
 
 	for (i = 0; i < p->nr_now; i++)
-		want += p->blocks[p->now[i]].used;
+		want += p->plan->blocks[p->now[i]].used;
 	want += want / 8 + 32;
 	/* At most a quarter of what is free: the rest is everyone else's. */
 	cap = min(16 * want, zone_page_state(zone, NR_FREE_PAGES) / 4);
@@ -327,23 +381,27 @@ static void khc_soak(struct khc_pass *p, int nid)
 
 static void khc_empty_block(struct khc_pass *p, unsigned long slot)
 {
+	struct khc_plan *pl = p->plan;
 	unsigned long idx = p->now[slot];
-	unsigned long pfn = p->base_pfn + (idx << p->border);
-	unsigned long nr = 1UL << p->border;
+	unsigned long pfn = pl->base_pfn + (idx << pl->border);
+	unsigned long nr = 1UL << pl->border;
 	unsigned int used = 0;
 	u64 t0, ns;
 	int ret;
 
 	khc_free_list(&p->now_soaked[slot]);
-	if (!khc_block_scan(p->zone, pfn, nr, &used)) {
+	/* Tried once per plan: whatever happens, not a pass's again. */
+	pl->blocks[idx].class = KHC_BLK_SKIP;
+	if (!khc_block_scan(pl->zone, pfn, nr, &used)) {
 		p->counters->blocks_busy++;
-		trace_compact_block(pfn, p->border, 0, -EBUSY, 0);
+		trace_compact_block(pfn, pl->border, 0, -EBUSY, 0);
 		return;
 	}
 	t0 = ktime_get_ns();
 	ret = khh_alloc_contig(pfn, pfn + nr);
 	ns = ktime_get_ns() - t0;
-	trace_compact_block(pfn, p->border, ret ? 0 : used, ret, ns);
+	p->counters->contig_ns += ns;
+	trace_compact_block(pfn, pl->border, ret ? 0 : used, ret, ns);
 	if (ret) {
 		if (ret == -EBUSY)
 			p->counters->blocks_busy++;
@@ -351,10 +409,12 @@ static void khc_empty_block(struct khc_pass *p, unsigned long slot)
 			p->counters->blocks_failed++;
 		return;
 	}
+	/* Given back whole at the end of the pass. */
+	pl->blocks[idx].class = KHC_BLK_FREE;
 	p->emptied[p->nr_emptied++] = pfn;
 	p->counters->blocks_emptied++;
-	p->counters->pages_floor += p->floor ? p->floor->used[idx] :
-					       p->blocks[idx].used;
+	p->counters->pages_floor += pl->floor ? pl->floor[idx] :
+						pl->blocks[idx].used;
 	p->counters->pages_migrated += used;
 }
 
@@ -394,6 +454,7 @@ static bool khc_free_block(unsigned long pfn, unsigned int order)
 
 static void khc_pass_free(struct khc_pass *p)
 {
+	unsigned int border = p->plan->border;
 	unsigned long i, pfn;
 
 	if (p->now_soaked)
@@ -405,7 +466,7 @@ static void khc_pass_free(struct khc_pass *p)
 		pfn = p->emptied[i];
 		if (READ_ONCE(khc_hold_tail_ref))
 			get_page(pfn_to_page(pfn + 1));
-		if (!khc_free_block(pfn, p->border))
+		if (!khc_free_block(pfn, border))
 			p->counters->blocks_freed_piecewise++;
 		if (READ_ONCE(khc_hold_tail_ref))
 			put_page(pfn_to_page(pfn + 1));
@@ -413,25 +474,38 @@ static void khc_pass_free(struct khc_pass *p)
 	kvfree(p->emptied);
 	kvfree(p->now_soaked);
 	kvfree(p->now);
-	kvfree(p->order_by_cost);
-	kvfree(p->blocks);
 }
 
 /* One pass over one zone; returns the blocks emptied. */
-static unsigned long khc_targeted_zone(struct zone *zone, int nid,
-				       unsigned int order,
+static unsigned long khc_targeted_zone(struct zone *zone,
+				       const struct khc_pass_args *args,
 				       unsigned int max_blocks,
 				       struct khc_counters *counters)
 {
+	unsigned int border = max_t(unsigned int, args->order,
+				    pageblock_order);
 	struct khc_pass p = { .counters = counters };
 	unsigned long i, done = 0;
+	int ret;
+	u64 t0;
 
+	p.plan = khc_plan_of(zone, border);
+	if (!p.plan)
+		return 0;
 	INIT_LIST_HEAD(&p.keep);
 	INIT_LIST_HEAD(&p.hold);
-	if (khc_plan(&p, zone, max_t(unsigned int, order, pageblock_order),
-		     max_blocks))
+	if (args->fresh || !p.plan->blocks) {
+		t0 = ktime_get_ns();
+		ret = khc_plan_make(p.plan, counters);
+		counters->plan_ns += ktime_get_ns() - t0;
+		if (ret)
+			return 0;
+	}
+	if (khc_pass_take(&p, max_blocks))
 		goto out;
-	khc_soak(&p, nid);
+	t0 = ktime_get_ns();
+	khc_soak(&p, args->nid);
+	counters->soak_ns += ktime_get_ns() - t0;
 	khc_free_list(&p.keep);
 	for (i = 0; i < p.nr_now && !khc_should_stop(); i++) {
 		if (khc_zone_tight(zone))
@@ -440,6 +514,7 @@ static unsigned long khc_targeted_zone(struct zone *zone, int nid,
 	}
 	done = p.nr_emptied;
 out:
+	khc_pass_settle(&p);
 	khc_pass_free(&p);
 	return done;
 }
@@ -456,7 +531,7 @@ static void khc_pass_targeted(const struct khc_pass_args *args,
 		zone = &pgdat->node_zones[z];
 		if (!populated_zone(zone) || khc_should_stop())
 			continue;
-		res->done += khc_targeted_zone(zone, args->nid, args->order,
+		res->done += khc_targeted_zone(zone, args,
 					       args->bound - res->done,
 					       &res->counters);
 	}
@@ -472,5 +547,5 @@ KHC_STRATEGY(targeted,
 	     .pass = khc_pass_targeted,
 	     .drain = true,
 	     .debugfs_init = khc_targeted_debugfs_init,
-	     .session_end = khc_floors_free,
+	     .session_end = khc_plans_free,
 );

@@ -60,6 +60,10 @@ METRICS = [
      fmt_fixed(3), True),
     ("time_to_target_s", "time to target (s)",
      lambda m: dig(m, "compaction", "time_to_target_s"), fmt_fixed(3), False),
+    ("compaction_cpu_s", "compaction CPU (s)", lambda m: dig(m, "compaction_cpu_s"),
+     fmt_fixed(3), False),
+    ("kcompactd_cpu_s", "kcompactd CPU in the compaction step (s)",
+     lambda m: dig(m, "kcompactd_cpu_s"), fmt_fixed(3), False),
     ("early_stop", "compact_memory stopped early (1 = yes)", early_stop, fmt_fixed(2), False),
     # pages_migrated: a count, or analyze.py's {"compaction", "compaction_and_allocation"}.
     ("pages_migrated", "pages migrated", lambda m: dig(m, "pages_migrated"), fmt_int, False),
@@ -94,7 +98,8 @@ FORMAT = {key: fmt for key, _, _, fmt, _ in METRICS}
 
 # Timings: an instrumented kernel's (KASAN, lockdep...) are compared with
 # nothing, its ratios and the baseline's against it are left out.
-TIMINGS = {"p50_us", "p90_us", "p99_us", "compaction_s", "time_to_target_s"}
+TIMINGS = {"p50_us", "p90_us", "p99_us", "compaction_s", "time_to_target_s",
+           "compaction_cpu_s", "kcompactd_cpu_s"}
 
 # A row left out of a table when the row it names has values: the same
 # counter over the same span (the JSON keeps both).

@@ -72,6 +72,8 @@ class ModeResult:
     pages_migrated_per_hugepage: object
     pages_migrated_per_hugepage_obtained: object
     compactor: object           # the compactor's session counters, or None
+    compaction_cpu_s: object    # CPU the compaction cost (compaction_cpu_s())
+    kcompactd_cpu_s: object     # kcompactd's CPU over the compaction step
     floor: object               # FloorCounts of a targeted mode, or None
     migrated_over_floor: object
     own_migrated_over_floor: object
@@ -135,6 +137,33 @@ def counter_delta(snaps, first, last, counter):
     if a is None or b is None:
         return None
     return b.get(counter, 0) - a.get(counter, 0)
+
+
+def kthread_cpu_s(snaps, prefix, first="punched", last="compacted"):
+    """CPU seconds the kernel threads named prefix* (kcompactd, kswapd)
+    used from phase `first` to `last`; None without both records."""
+    a = snaps.get(first, {}).get("kthreads_cpu")
+    b = snaps.get(last, {}).get("kthreads_cpu")
+    if a is None or b is None:
+        return None
+    return sum(ns - a.get(comm, 0) for comm, ns in b.items()
+               if comm.startswith(prefix)) / 1e9
+
+
+def compaction_cpu_s(method, info, counters, kcompactd_s):
+    """The CPU time the mode's compaction cost: compact_memory's writer
+    (timed-write), the module's kthread (its cpu_ns), or kcompactd for the
+    kernel's proactive compaction and defrag_mode; None for on-demand and
+    where it was not recorded."""
+    if method == METHOD_MANUAL:
+        return info_float(info, "compaction_cpu_s") if info and \
+            "compaction_cpu_s" in info else None
+    if method == METHOD_MODULE:
+        ns = (counters or {}).get("cpu_ns")
+        return ns / 1e9 if isinstance(ns, int) else None
+    if method in (METHOD_KERNEL, METHOD_DEFRAG):
+        return kcompactd_s
+    return None
 
 
 def order_blocks(buddy, order):
@@ -315,6 +344,7 @@ def mode_result(files):
     before, after = free_huge_blocks(snaps, "punched"), free_huge_blocks(snaps, "compacted")
     gained = after - before if before is not None and after is not None else None
     counters = compactor_counters(files, comp["method"])
+    kcompactd_s = kthread_cpu_s(snaps, "kcompactd")
     floor = None
     if counters is not None:
         # The kernel's count over the compactor's session (its own
@@ -352,6 +382,9 @@ def mode_result(files):
         pages_migrated_per_hugepage_obtained=ratio_or_none(
             migrated["compaction_and_allocation"], stats["count"]),
         compactor=counters,
+        compaction_cpu_s=compaction_cpu_s(comp["method"], files.compaction_info, counters,
+                                          kcompactd_s),
+        kcompactd_cpu_s=kcompactd_s,
         floor=floor,
         migrated_over_floor=ratio_or_none(floor.pgmigrate_success, floor.pages_floor)
         if floor else None,

@@ -257,6 +257,46 @@ def targeted_vs_manual_section(setup, results):
     return out + [""]
 
 
+# The compactor's time, by where it went: (compactor_status key, row label).
+COMPACTOR_TIME_KEYS = [("plan_ns", "scanning and planning (s)"),
+                       ("soak_ns", "soaking free pages (s)"),
+                       ("contig_ns", "inside alloc_contig_range() (s)"),
+                       ("drain_ns", "draining per-CPU lists (s)"),
+                       ("compact_ns", "in passes, all told (s)"),
+                       ("sleep_ns", "sleeping between checks (s)")]
+
+
+def cost_section(results):
+    """What each mode's compaction cost: its time, its CPU (compact_memory's
+    writer, the compactor's kthread, kcompactd), and for the module's
+    compactor where its time went."""
+    comp = [r for r in results if r.method != METHOD_NONE]
+    if not comp:
+        return []
+
+    def secs(r, key):
+        ns = (r.compactor or {}).get(key)
+        return fmt_s(ns / 1e9) if isinstance(ns, int) else "-"
+
+    rows = [("compaction time (s)", [compaction_cell(r) for r in comp]),
+            ("time to target (s)", [target_cell(r) if r.method != METHOD_MANUAL else "-"
+                                    for r in comp]),
+            ("compaction CPU (s)", [fmt_s(r.compaction_cpu_s) for r in comp]),
+            ("kcompactd CPU (s)", [fmt_s(r.kcompactd_cpu_s) for r in comp])]
+    if any(r.compactor for r in comp):
+        rows += [(label, [secs(r, key) for r in comp]) for key, label in COMPACTOR_TIME_KEYS]
+        rows.append(("zone scans (plans)", [fmt_opt((r.compactor or {}).get("plans"), "d")
+                                            if r.compactor else "-" for r in comp]))
+    return ["## What compaction cost", "",
+            "Compaction CPU: the CPU time of the write to compact_memory (manual; it "
+            "compacts in the writer's context), of the module's compactor kthread (its "
+            "cpu_ns), or of kcompactd (the kernel's proactive compaction, defrag_mode). "
+            "kcompactd CPU: its CPU time over the compaction step, whatever the mode "
+            "(snap/*/kthreads_cpu). The module's rows: where its session's time went "
+            "(compactor_status); a -concurrent mode's span the allocations.", "",
+            table_markdown(["", *[r.mode for r in comp]], rows), ""]
+
+
 def compactor_table(results):
     mods = [r for r in results if r.compactor is not None]
     if not mods:
@@ -388,6 +428,7 @@ def write_report(path, setup, results, plots, skipped=None):
                 f"blocks can migrate fewer. The aim is at most {FLOOR_AIM}x the floor.", ""]
         out += floor
     out += [""] + targeted_vs_manual_section(setup, results)
+    out += cost_section(results)
     out += compactor_table(results)
     out += ["## Failures", ""] + [failure_sentence(r) for r in results] + [""]
     if setup.get("accel", "").lower() == "tcg":

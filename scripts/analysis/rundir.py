@@ -76,20 +76,23 @@ def parse_setup(path):
 
 
 def parse_latencies(path):
-    """latencies.txt -> list of (index, latency_ns, success, pfn)."""
+    """latencies.txt -> list of (index, latency_ns, success, pfn, start_ns,
+    late_ns); the last two are None in runs recorded before the module
+    wrote them."""
     rows = []
     for n, line in data_lines(path):
         fields = line.split()
         where = f"{path}:{n}"
-        if len(fields) != 4:
+        if len(fields) not in (4, 6):
             raise InputError(f"{where}: expected '<index> <latency_ns> "
-                             f"<success> <pfn>', got {line!r}")
-        index, lat, ok, pfn = (parse_int(x, where) for x in fields)
+                             f"<success> <pfn> [<start_ns> <late_ns>]', got {line!r}")
+        values = [parse_int(x, where) for x in fields] + [None] * (6 - len(fields))
+        index, lat, ok, pfn = values[:4]
         if ok not in (0, 1):
             raise InputError(f"{where}: success must be 0 or 1, got {ok}")
         if lat < 0:
             raise InputError(f"{where}: negative latency {lat}")
-        rows.append((index, lat, ok, pfn))
+        rows.append(tuple(values))
     return rows
 
 
@@ -208,6 +211,20 @@ def parse_node_scores(path):
     return scores
 
 
+def parse_kthreads_cpu(path):
+    """kthreads_cpu ("comm pid cpu_ns" lines) -> {comm: cpu_ns}; None if
+    missing (runs recorded before it)."""
+    if not os.path.exists(path):
+        return None
+    cpu = {}
+    for n, line in data_lines(path):
+        f = line.split()
+        if len(f) != 3:
+            raise InputError(f"{path}:{n}: expected 'comm pid cpu_ns', got {line!r}")
+        cpu[f[0]] = cpu.get(f[0], 0) + parse_int(f[2], f"{path}:{n}")
+    return cpu
+
+
 def parse_pagemap(path):
     """pagemap-N.txt -> {region: pages}."""
     regions = {}
@@ -302,6 +319,7 @@ def parse_snapshots(mode_dir):
             "unusable_index": parse_zone_table(os.path.join(d, "unusable_index"), float),
             "pcp_kib": parse_pcp_kib(os.path.join(d, "zoneinfo")),
             "node_scores": parse_node_scores(os.path.join(d, "fragmentation_score")),
+            "kthreads_cpu": parse_kthreads_cpu(os.path.join(d, "kthreads_cpu")),
         }
     return snaps
 

@@ -62,6 +62,8 @@ def build_summary(setup, results, skipped=None):
             "pages_migrated_per_hugepage_obtained":
                 rnd(r.pages_migrated_per_hugepage_obtained),
             "compactor": r.compactor,
+            "compaction_cpu_s": rnd(r.compaction_cpu_s),
+            "kcompactd_cpu_s": rnd(r.kcompactd_cpu_s),
             "migrated_over_floor": rnd(r.migrated_over_floor),
             "own_migrated_over_floor": rnd(r.own_migrated_over_floor),
             "score_samples": len(r.score_timeline["samples"])

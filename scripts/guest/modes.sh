@@ -48,20 +48,23 @@ mode_ondemand() {
 # The kernel's begin/end events say where each zone's scanners stopped and
 # why: the evidence when a compact_memory ends early.
 mode_manual() {
-	local ev=/sys/kernel/tracing/events/compaction s
+	local ev=/sys/kernel/tracing/events/compaction s cpu
 
 	[ "$1" = compact ] || return 0
 	say "$mode: echo 1 > /proc/sys/vm/compact_memory"
 	[ -d "$ev" ] && : >/sys/kernel/tracing/trace &&
 		echo 1 >"$ev/mm_compaction_begin/enable" && echo 1 >"$ev/mm_compaction_end/enable"
+	# "seconds cpu_seconds": the compaction runs in the writer's context.
 	s=$("$timed_write" /proc/sys/vm/compact_memory 1) || die "writing compact_memory failed"
+	cpu=${s#* } s=${s%% *}
 	if [ -d "$ev" ]; then
 		echo 0 >"$ev/mm_compaction_begin/enable"
 		echo 0 >"$ev/mm_compaction_end/enable"
 		grep -E 'mm_compaction_(begin|end)' /sys/kernel/tracing/trace >"$d/compaction-trace.txt"
 	fi
-	printf 'method=%s\ncompaction_s=%s\n' "$method_manual" "$s" >"$d/compaction.txt"
-	say "$mode: compaction took $s s"
+	printf 'method=%s\ncompaction_s=%s\ncompaction_cpu_s=%s\n' "$method_manual" "$s" "$cpu" \
+		>"$d/compaction.txt"
+	say "$mode: compaction took $s s, $cpu s of CPU"
 }
 
 # kcompactd_wmarks N: "low high", the node scores kcompactd stops at and

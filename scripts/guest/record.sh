@@ -22,6 +22,30 @@ snapshot() {
 	# Not before frag fills memory: nothing more runs then than in the runs
 	# of before, since what does decides where frag's pages land.
 	[ "$1" = before ] || cat "$khh/fragmentation_score" >"$dir/fragmentation_score" 2>/dev/null
+	kthreads_cpu >"$dir/kthreads_cpu"
+}
+
+# kthreads_cpu: "comm pid cpu_ns" for each kcompactd and kswapd thread,
+# the CPU time it has used: the first field of /proc/PID/schedstat
+# (CONFIG_SCHED_INFO, on in Debian's kernels), else utime + stime of
+# /proc/PID/stat, in USER_HZ ticks (100 on x86: the ABI's, not CONFIG_HZ).
+kthreads_cpu() {
+	local p comm ns
+
+	for p in /proc/[0-9]*; do
+		read -r comm <"$p/comm" 2>/dev/null || continue
+		case $comm in
+		kcompactd*|kswapd*) ;;
+		*) continue ;;
+		esac
+		if [ -r "$p/schedstat" ]; then
+			read -r ns _ <"$p/schedstat" || continue
+		else
+			ns=$(awk '{ sub(/^.*\) /, ""); printf "%d", ($12 + $13) * 10000000 }' "$p/stat") ||
+				continue
+		fi
+		echo "$comm ${p#/proc/} $ns"
+	done
 }
 
 # score_sample T0: one "t_s node score free_blocks" line per node: t since

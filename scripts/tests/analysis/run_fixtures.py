@@ -154,7 +154,7 @@ def build_run(root, with_modes_line=True):
 NEW_MODE_KEYS = {"compaction", "pages_migrated", "hugepages_gained", "compaction_traced",
                  "pages_migrated_per_hugepage", "pages_migrated_per_hugepage_obtained",
                  "compactor", "compaction_early_stop", "migrated_over_floor", "own_migrated_over_floor",
-                 "score_samples", "stop_reason"}
+                 "score_samples", "stop_reason", "compaction_cpu_s", "kcompactd_cpu_s"}
 
 
 def buddy(o9, o10, dma_o10=3):

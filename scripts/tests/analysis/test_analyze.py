@@ -22,7 +22,7 @@ import ktap_harness  # noqa: E402
 from ktap_harness import Skip, TempDir, check, eq, exited_ok, png_size, test  # noqa: E402
 import debian_python  # noqa: E402
 from run_fixtures import (  # noqa: E402
-    write, write_mode, vmstat, build_run, NEW_MODE_KEYS, SCORE_TIMELINE,
+    write, write_mode, vmstat, build_run, NEW_MODE_KEYS, SCORE_TIMELINE, COMPACTOR_STATUS,
     build_proactive_run)
 
 ANALYZE = REPO / "scripts" / "analyze.py"
@@ -665,6 +665,44 @@ def t_defrag_and_skipped():
         text = (run / "report.md").read_text()
         check("- **dm-old**: not run on this kernel: this kernel has no vm.defrag_mode" in text,
               "the report does not say why dm-old did not run")
+
+
+@test("compaction cost: the writer's CPU, the compactor's cpu_ns and its time split, "
+      "kcompactd's from kthreads_cpu")
+def t_compaction_cost():
+    with tempfile.TemporaryDirectory() as tmp:
+        run = build_proactive_run(tmp)
+        kt = {"punched": "kcompactd0 31 1000000000\nkswapd0 30 5\n",
+              "compacted": "kcompactd0 31 1750000000\nkswapd0 30 9\n"}
+        for mode in ("manual", "proactive-kernel-20"):
+            for phase, text in kt.items():
+                write(run / mode / "snap" / phase / "kthreads_cpu", text)
+        write(run / "manual" / "compaction.txt",
+              "method=compact_memory\ncompaction_s=1.5\ncompaction_cpu_s=1.25\n")
+        d = run / "proactive-module-targeted"
+        write(d / "compactor_status.txt", COMPACTOR_STATUS +
+              "plans 3\nplan_ns 400000000\nsoak_ns 100000000\ncontig_ns 1200000000\n"
+              "drain_ns 50000000\nsleep_ns 500000000\ncpu_ns 1900000000\n")
+        proc = run_analyze(run, "--no-plots", "--quiet")
+        exited_ok(proc)
+        modes = {m["mode"]: m for m in json.loads((run / "summary.json").read_text())["modes"]}
+        eq(modes["manual"]["compaction_cpu_s"], 1.25, "manual: the writer's CPU")
+        eq(modes["manual"]["kcompactd_cpu_s"], 0.75, "manual: kcompactd over the step")
+        eq(modes["proactive-kernel-20"]["compaction_cpu_s"], 0.75,
+           "proactive-kernel: kcompactd's CPU")
+        eq(modes["proactive-module-targeted"]["compaction_cpu_s"], 1.9,
+           "module: its kthread's cpu_ns")
+        eq(modes["proactive-module-targeted"]["kcompactd_cpu_s"], None,
+           "no kthreads_cpu recorded: none")
+        eq(modes["ondemand"]["compaction_cpu_s"], None, "ondemand: nothing to cost")
+        text = (run / "report.md").read_text()
+        check("## What compaction cost" in text, "no cost section")
+        row = next((l for l in text.splitlines()
+                    if l.startswith("| inside alloc_contig_range() (s)")), "")
+        check(row.endswith("| 1.200 |"), f"alloc_contig_range row: {row!r}")
+        row = next((l for l in text.splitlines() if l.startswith("| compaction CPU (s)")), "")
+        eq([c.strip() for c in row.strip("|").split("|")][1:],
+           ["1.250", "0.750", "1.900"], "compaction CPU row (manual, kernel, module)")
 
 
 # ---------------------------------------------------------------- KTAP

@@ -30,6 +30,25 @@ t_compactor_params_rejected() {
 	return $rc
 }
 
+# Where the targeted session's time went: its parts fit in the time of
+# its passes, its kthread used CPU, and a plan (a scan of the zone's
+# struct pages) served several passes rather than one each.
+compactor_time_split() {
+	local passes plans parts k line=
+
+	passes=$(cstat passes) plans=$(cstat plans)
+	for k in plan_ns soak_ns contig_ns drain_ns compact_ns sleep_ns cpu_ns; do
+		line="$line ${k%_ns} $(($(cstat $k) / 1000000))"
+	done
+	diag "  $plans zone scans for $passes passes; ms:$line"
+	parts=$(($(cstat plan_ns) + $(cstat soak_ns) + $(cstat contig_ns) + $(cstat drain_ns)))
+	[ "$parts" -le "$(cstat compact_ns)" ] ||
+		{ diag "targeted: plan + soak + contig + drain = $parts ns > compact_ns $(cstat compact_ns)"; return 1; }
+	[ "$(cstat cpu_ns)" -gt 0 ] || { diag "targeted: cpu_ns $(cstat cpu_ns)"; return 1; }
+	[ "$plans" -ge 1 ] && { [ "$passes" -lt 3 ] || [ "$plans" -lt "$passes" ]; } ||
+		{ diag "targeted: $plans plans for $passes passes"; return 1; }
+}
+
 # Each strategy makes freshly fragmented memory usable: targeted down to
 # the low watermark, node halving the score, alloc doubling the free 2M
 # blocks (functional bars, see bar in common.sh; the figures are in
@@ -90,7 +109,8 @@ t_compactor_strategies_reach_target() {
 			# with and without the drain).
 			pcp=$(pcp_pages)
 			diag "  $pcp pages on per-CPU lists after the session"
-			[ "$pcp" -lt 4096 ] || { diag "$s: $pcp pages left on per-CPU lists"; src=1; } ;;
+			[ "$pcp" -lt 4096 ] || { diag "$s: $pcp pages left on per-CPU lists"; src=1; }
+			compactor_time_split || src=1 ;;
 		alloc)
 			diag "  allocated $(cstat hugepages_allocated) order-9 pages, $(cstat alloc_failures) attempts failed, passes without progress $(cstat passes_no_progress)"
 			[ "$(cstat hugepages_allocated)" -gt 0 ] || { diag "alloc allocated nothing"; src=1; } ;;
