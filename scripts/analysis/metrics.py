@@ -56,6 +56,8 @@ METRICS = [
     ("p50_us", "p50 (us)", lambda m: dig(m, "latency_us", "p50"), fmt_us, True),
     ("p90_us", "p90 (us)", lambda m: dig(m, "latency_us", "p90"), fmt_us, True),
     ("p99_us", "p99 (us)", lambda m: dig(m, "latency_us", "p99"), fmt_us, True),
+    ("late", "attempts begun late (at a rate)", lambda m: dig(m, "late") if dig(m, "rate")
+     else None, fmt_int, False),
     ("compaction_s", "compaction time (s)", lambda m: dig(m, "compaction_s"),
      fmt_fixed(3), True),
     ("time_to_target_s", "time to target (s)",

@@ -56,6 +56,8 @@ class ModeResult:
     order: int
     attempts: int
     stop_reason: object
+    rate: object                # attempts a second the run was asked for (0: back to back)
+    late: object                # attempts that began after their due time
     stats: dict                 # count, min, max, mean, sd (us), percentiles
     failures: int
     failed_rows: list
@@ -364,6 +366,8 @@ def mode_result(files):
         order=files.order,
         attempts=files.attempts,
         stop_reason=files.summary.get("stop_reason"),
+        rate=int_or_none(files.summary.get("rate")),
+        late=int_or_none(files.summary.get("late")),
         stats=stats,
         failures=len(failed),
         failed_rows=failed,

@@ -32,6 +32,11 @@ def main_table(results):
     rows += [
         ("failures", [str(r.failures) for r in results]),
         ("run ended by", [r.stop_reason or "n/a" for r in results]),
+    ]
+    if any(r.rate for r in results):
+        rows += [("rate (attempts a second)", [fmt_opt(r.rate, "d") for r in results]),
+                 ("attempts begun late", [fmt_opt(r.late, "d") for r in results])]
+    rows += [
         ("hugepages obtained", [str(r.stats["count"]) for r in results]),
         ("obtained (GiB)", [f"{r.obtained_kib / 2**20:.3f}" for r in results]),
         ("free before (MiB)",

@@ -45,6 +45,8 @@ def build_summary(setup, results, skipped=None):
             "count": s["count"],
             "failures": r.failures,
             "stop_reason": r.stop_reason,
+            "rate": r.rate,
+            "late": r.late,
             "free_kib_before": r.free_kib_before,
             "pct_of_free": rnd(r.pct_of_free),
             "latency_us": {k: rnd(latency[k]) for k in JSON_LATENCY_KEYS},

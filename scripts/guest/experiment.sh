@@ -48,6 +48,10 @@ usage() {
       --order N          allocation order (default 9)
       --max-failures N   failed allocations in a row that end a run (default 16;
                          1 is the reference article's "until the first failure")
+      --rate N           allocate N pages a second, on a schedule, each late one
+                         recorded as late (the module's start rate=; default 0:
+                         back to back)
+      --count N          end a run after N attempts (default 0: no limit)
       --timeout SEC      limit for each phase (default 600)
       --proactiveness "N..."
                          the values proactive-kernel expands to (default "20 100")
@@ -94,6 +98,8 @@ frag_args=
 gfp=kernel
 order=9
 max_failures=16
+rate=0
+count=0
 phase_timeout=600
 proactiveness="20 100"
 settle=15
@@ -114,6 +120,8 @@ while [ $# -gt 0 ]; do
 	--gfp) [ $# -ge 2 ] || usage; gfp=$2; shift 2 ;;
 	--order) [ $# -ge 2 ] || usage; order=$2; shift 2 ;;
 	--max-failures) [ $# -ge 2 ] || usage; max_failures=$2; shift 2 ;;
+	--rate) [ $# -ge 2 ] || usage; rate=$2; shift 2 ;;
+	--count) [ $# -ge 2 ] || usage; count=$2; shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; phase_timeout=$2; shift 2 ;;
 	--proactiveness) [ $# -ge 2 ] || usage; proactiveness=$2; shift 2 ;;
 	--settle) [ $# -ge 2 ] || usage; settle=$2; shift 2 ;;
@@ -146,6 +154,9 @@ is_count() {
 
 case $order in ''|*[!0-9]*) bad "bad --order '$order'" ;; esac
 case $max_failures in ''|*[!0-9]*|0) bad "bad --max-failures '$max_failures'" ;; esac
+case $rate in ''|*[!0-9]*|0?*) bad "bad --rate '$rate' (a number of pages a second)" ;; esac
+[ ${#rate} -le 7 ] && [ "$rate" -le 1000000 ] || bad "bad --rate '$rate' (at most 1000000)"
+case $count in ''|*[!0-9]*|0?*) bad "bad --count '$count'" ;; esac
 case $phase_timeout in ''|*[!0-9]*) bad "bad --timeout '$phase_timeout'" ;; esac
 is_count "$settle" || bad "bad --settle '$settle' (seconds, > 0)"
 is_count "$compaction_timeout" || bad "bad --compaction-timeout '$compaction_timeout' (seconds, > 0)"
@@ -449,7 +460,7 @@ run_mode() {
 	score_sample "$t0" >>"$tl"
 	phase_mark "$tl" "$t0" allocation
 	"$fn" start "$arg"
-	echo "start order=$order gfp=$gfp max_failures=$max_failures" >"$khh/control" ||
+	echo "start order=$order gfp=$gfp max_failures=$max_failures rate=$rate count=$count" >"$khh/control" ||
 		die "cannot start a khugehog run"
 	poll "$phase_timeout" run_is_not running || die "khugehog run did not finish in ${phase_timeout}s"
 	"$fn" end "$arg"

@@ -143,6 +143,8 @@ record_setup() {
 		echo "gfp=$gfp"
 		echo "order=$order"
 		echo "max_failures=$max_failures"
+		echo "rate=$rate"
+		echo "count=$count"
 		echo "frag_args=$frag_args"
 		echo "settle_s=$settle"
 		echo "compaction_timeout_s=$compaction_timeout"

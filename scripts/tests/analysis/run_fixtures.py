@@ -16,7 +16,7 @@ def write_mode(run, mode, lat_rows, attempts=None, summary_extra="",
                compaction=None, method=None, snaps=None, pagemaps=None):
     d = run / mode
     lines = ["# index latency_ns success pfn"]
-    lines += [f"{i} {ns} {ok} {pfn}" for i, ns, ok, pfn in lat_rows]
+    lines += [" ".join(str(x) for x in row) for row in lat_rows]
     write(d / "latencies.txt", "\n".join(lines) + "\n\n")
     attempts = len(lat_rows) if attempts is None else attempts
     ok = sum(r[2] for r in lat_rows)
@@ -154,7 +154,8 @@ def build_run(root, with_modes_line=True):
 NEW_MODE_KEYS = {"compaction", "pages_migrated", "hugepages_gained", "compaction_traced",
                  "pages_migrated_per_hugepage", "pages_migrated_per_hugepage_obtained",
                  "compactor", "compaction_early_stop", "migrated_over_floor", "own_migrated_over_floor",
-                 "score_samples", "stop_reason", "compaction_cpu_s", "kcompactd_cpu_s"}
+                 "score_samples", "stop_reason", "compaction_cpu_s", "kcompactd_cpu_s",
+                 "rate", "late"}
 
 
 def buddy(o9, o10, dma_o10=3):

@@ -705,6 +705,29 @@ def t_compaction_cost():
            ["1.250", "0.750", "1.900"], "compaction CPU row (manual, kernel, module)")
 
 
+@test("a run at a rate: start_ns and late_ns read, rate and late in summary.json and the report")
+def t_rate_and_late():
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(tmp) / "r"
+        write(run / "setup.txt", "kernel=6.12.0\ninit_on_alloc=0\nmodes=ondemand manual\n")
+        # 100 a second: attempt 2 began 3 ms late, after a slow attempt 1.
+        rows = [(0, 2000, 1, 4096, 1000, 0), (1, 13_000_000, 1, 4608, 10_001_000, 0),
+                (2, 2000, 1, 5120, 23_001_000, 3_001_000), (3, 2000, 1, 5632, 30_002_000, 0)]
+        write_mode(run, "ondemand", rows, compaction="none", method="none",
+                   summary_extra="rate 100\nlate 1\n")
+        write_mode(run, "manual", [r[:4] for r in rows], compaction="1.0",
+                   method="compact_memory")
+        proc = run_analyze(run, "--no-plots", "--quiet")
+        exited_ok(proc)
+        modes = {m["mode"]: m for m in json.loads((run / "summary.json").read_text())["modes"]}
+        eq((modes["ondemand"]["rate"], modes["ondemand"]["late"]), (100, 1), "ondemand")
+        eq((modes["manual"]["rate"], modes["manual"]["late"]), (None, None),
+           "a run recorded before rates: null")
+        text = (run / "report.md").read_text()
+        row = next((l for l in text.splitlines() if l.startswith("| attempts begun late")), "")
+        eq([c.strip() for c in row.strip("|").split("|")][1:], ["1", "n/a"], "late row")
+
+
 # ---------------------------------------------------------------- KTAP
 
 def main():

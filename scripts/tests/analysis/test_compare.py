@@ -146,7 +146,7 @@ def t_json():
         od = d["modes"][0]
         eq(od["values"]["debian-6.1"], {
             "count": 700, "pct_of_free": 95.5, "hugepages_gained": None, "p50_us": 1600.0,
-            "p90_us": 4000.0, "p99_us": 5000.0, "compaction_s": None,
+            "p90_us": 4000.0, "p99_us": 5000.0, "late": None, "compaction_s": None,
             "time_to_target_s": None, "compaction_cpu_s": None,
             "kcompactd_cpu_s": None, "early_stop": None, "pages_migrated": None,
             "pages_migrated_compaction": None,
