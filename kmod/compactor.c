@@ -230,9 +230,27 @@ bool khc_node_tight(int nid)
 
 /* ---- the kthread ---- */
 
-static bool khc_node_wants(const struct khc_settings *set, int nid,
-			   unsigned int score, bool compacting)
+/*
+ * The reserve (compactor_reserve_blocks): the free blocks of
+ * compactor_order each node had after its last check, so that the next
+ * check sees how many were taken since.  Only the kthread uses it.
+ */
+static u64 khc_last_free[MAX_NUMNODES];
+
+/* How many free blocks @nid should have now: 0 without a reserve. */
+static u64 khc_reserve_target(const struct khc_settings *set, int nid,
+			      u64 free)
 {
+	u64 taken = khc_last_free[nid] > free ? khc_last_free[nid] - free : 0;
+
+	return set->reserve_blocks ? set->reserve_blocks + taken : 0;
+}
+
+static bool khc_node_wants(const struct khc_settings *set, int nid,
+			   unsigned int score, bool compacting, bool short_of)
+{
+	if (short_of)
+		return true;
 	if (compacting)
 		return score > set->wmark_low;
 	return score > set->wmark_high ||
@@ -260,8 +278,13 @@ static void khc_account_cpu(void)
 	spin_unlock(&khc_session_lock);
 }
 
-/* One pass on one node; true if it made progress. */
-static bool khc_pass(const struct khc_settings *set, int nid, bool fresh)
+/*
+ * One pass on one node; true if it made progress.  @short_of: the node
+ * is below its reserve, and a demand may take blocks as fast as the pass
+ * makes them, so work done counts as progress.
+ */
+static bool khc_pass(const struct khc_settings *set, int nid, bool fresh,
+		     bool short_of)
 {
 	const struct khc_strategy *strategy = khc_strategy_at(set->strategy);
 	struct khc_pass_args args = {
@@ -289,7 +312,8 @@ static bool khc_pass(const struct khc_settings *set, int nid, bool fresh)
 	khc_counters_add(&khc_session.counters, &res.counters);
 	spin_unlock(&khc_session_lock);
 	khc_account_cpu();
-	return res.done && (after < before || free_after > free_before);
+	return res.done &&
+	       (after < before || free_after > free_before || short_of);
 }
 
 /*
@@ -302,7 +326,8 @@ static bool khc_check(nodemask_t *compacting, unsigned int *backoff,
 	bool all_low = true, progress;
 	struct khc_settings set;
 	unsigned int score;
-	u64 free;
+	u64 free, blocks;
+	bool short_of;
 	int nid;
 
 	khc_settings_read(&set);
@@ -310,7 +335,10 @@ static bool khc_check(nodemask_t *compacting, unsigned int *backoff,
 		bool was = node_isset(nid, *compacting);
 
 		score = khh_node_frag(nid, &free);
-		if (!khc_node_wants(&set, nid, score, was)) {
+		blocks = khh_node_free_blocks(nid, set.order);
+		short_of = blocks < khc_reserve_target(&set, nid, blocks);
+		if (!khc_node_wants(&set, nid, score, was, short_of)) {
+			khc_last_free[nid] = blocks;
 			if (was)
 				node_clear(nid, *compacting);
 			khc_log(nid, score, free,
@@ -324,10 +352,11 @@ static bool khc_check(nodemask_t *compacting, unsigned int *backoff,
 			khc_log(nid, score, free, KHC_ACT_START);
 		}
 		khc_set_state(KHC_COMPACTING);
-		progress = khc_pass(&set, nid, slept || !was);
+		progress = khc_pass(&set, nid, slept || !was, short_of);
 		if (khc_should_stop())
 			return false;
 		score = khh_node_frag(nid, &free);
+		khc_last_free[nid] = khh_node_free_blocks(nid, set.order);
 		khc_log(nid, score, free,
 			progress ? KHC_ACT_PASS : KHC_ACT_NOPROGRESS);
 		if (progress) {
@@ -339,7 +368,9 @@ static bool khc_check(nodemask_t *compacting, unsigned int *backoff,
 			if (*backoff < KHC_MAX_BACKOFF)
 				(*backoff)++;
 		}
-		if (score <= set.wmark_low) {
+		if (score <= set.wmark_low &&
+		    khc_last_free[nid] >= khc_reserve_target(&set, nid,
+							     khc_last_free[nid])) {
 			node_clear(nid, *compacting);
 			khc_log(nid, score, free, KHC_ACT_TARGET);
 		} else {
@@ -374,6 +405,7 @@ static int khc_thread(void *data)
 
 	set_freezable();
 	allow_kernel_signal(SIGKILL);
+	memset(khc_last_free, 0, sizeof(khc_last_free));
 	while (!khc_stop_requested()) {
 		bool at_target;
 

@@ -102,6 +102,7 @@ struct khc_settings {
 	unsigned int index_threshold;
 	unsigned int order;
 	unsigned int pass_blocks;
+	unsigned int reserve_blocks;
 };
 
 void khc_settings_read(struct khc_settings *s);

@@ -48,6 +48,7 @@ KHC_UINT_PARAM(interval, 10, 60000);
 KHC_UINT_PARAM(index_threshold, 0, 1000);
 KHC_UINT_PARAM(order, 1, KHH_NR_ORDERS - 1);
 KHC_UINT_PARAM(pass_blocks, 1, 4096);
+KHC_UINT_PARAM(reserve_blocks, 0, 1U << 20);
 
 /* How often the kthread checks the node scores, in ms. */
 static unsigned int compactor_interval_ms = 500;
@@ -102,6 +103,18 @@ module_param_cb(compactor_pass_blocks, &khc_pass_blocks_ops,
 		&compactor_pass_blocks, 0644);
 MODULE_PARM_DESC(compactor_pass_blocks,
 		 "Per pass at most this many blocks emptied (targeted) or pages allocated (alloc), 1 to 4096 (default: 64); node: one node compaction per pass");
+
+/*
+ * A third trigger, for a steady demand: a node with fewer free blocks of
+ * compactor_order than this is compacted too, until it has this many
+ * plus as many as were taken from it since the last check (refilling
+ * ahead of the demand).
+ */
+static unsigned int compactor_reserve_blocks;
+module_param_cb(compactor_reserve_blocks, &khc_reserve_blocks_ops,
+		&compactor_reserve_blocks, 0644);
+MODULE_PARM_DESC(compactor_reserve_blocks,
+		 "Also compact a node with fewer free blocks of compactor_order than this, until it has this many plus those taken since the last check, 0 to 1048576 (default: 0, off)");
 
 static int khc_strategy_set(const char *val, const struct kernel_param *kp)
 {
@@ -182,4 +195,5 @@ void khc_settings_read(struct khc_settings *s)
 	s->index_threshold = READ_ONCE(compactor_index_threshold);
 	s->order = READ_ONCE(compactor_order);
 	s->pass_blocks = READ_ONCE(compactor_pass_blocks);
+	s->reserve_blocks = READ_ONCE(compactor_reserve_blocks);
 }

@@ -261,6 +261,25 @@ err_drop:
 	return khc_should_stop() ? -EINTR : -ENOMEM;
 }
 
+/*
+ * Pages migrated since the plan was made can land in a block it empties
+ * later, and would then move twice.  A block that holds more than a
+ * sixteenth of a block over what it held when planned is kept instead,
+ * as a migration target; true if it is.
+ */
+static bool khc_block_refilled(struct khc_plan *pl, unsigned long idx)
+{
+	unsigned long bsize = 1UL << pl->border;
+	struct khc_block *b = &pl->blocks[idx];
+	unsigned int used;
+
+	if (!khc_block_scan(pl->zone, pl->base_pfn + (idx << pl->border),
+			    bsize, &used) || used <= b->used + bsize / 16)
+		return false;
+	b->class = KHC_BLK_KEEP;
+	return true;
+}
+
 /* The next blocks of the plan, at most @max_blocks, become this pass's. */
 static int khc_pass_take(struct khc_pass *p, unsigned int max_blocks)
 {
@@ -276,7 +295,8 @@ static int khc_pass_take(struct khc_pass *p, unsigned int max_blocks)
 	for (i = pl->next; i < pl->nr_to_empty && p->nr_now < max_blocks;
 	     i++) {
 		idx = pl->order_by_cost[i];
-		if (pl->blocks[idx].class != KHC_BLK_LATER)
+		if (pl->blocks[idx].class != KHC_BLK_LATER ||
+		    khc_block_refilled(pl, idx))
 			continue;
 		pl->blocks[idx].class = KHC_BLK_NOW;
 		pl->blocks[idx].slot = p->nr_now;

@@ -27,6 +27,7 @@ strategy_targeted=targeted
 mode_table='ondemand|mode_ondemand|nothing first: compaction only on the allocation path
 manual|mode_manual|echo 1 > /proc/sys/vm/compact_memory first, timed
 proactive-kernel-<N>|mode_proactive_kernel|kcompactd'"'"'s proactive compaction: write N to vm.compaction_proactiveness, wait until the node score stops falling (--settle, --compaction-timeout), write 0 back. kcompactd starts on a node above its high watermark and stops at its low one (kcompactd_wmarks): below the first, it does nothing
+proactive-kernel-<N>-concurrent|mode_proactive_kernel_concurrent|write N to vm.compaction_proactiveness as the allocations start and 0 when they end: kcompactd compacts proactively while the run allocates, as it would under a steady demand (--rate)
 proactive-module-<S>|mode_proactive_module|khugehog.ko'"'"'s compactor with strategy S: enable it, wait until it reports its target reached (or --compaction-timeout), disable it
 proactive-module-<S>-concurrent|mode_proactive_module_concurrent|enable the compactor with strategy S as the allocations start; disable it when they end
 defrag-mode|mode_defrag|vm.defrag_mode=1 from boot (the guest'"'"'s command line; 6.15 and later, skipped before): kswapd and kcompactd restore whole free pageblocks. Wait until the free pageblocks stop rising (--settle, --compaction-timeout)
@@ -278,6 +279,24 @@ mode_proactive_module() {
 	compactor_record 0
 	compactor_off
 	say "$mode: $(target_text); score $(setting score_before "$d/compaction.txt") -> $(setting score_after "$d/compaction.txt"); $(compactor_counters)"
+}
+
+mode_proactive_kernel_concurrent() {
+	case $1 in
+	compact)
+		[ -n "$saved_proactive" ] || die "$proactive is not writable: no proactive compaction"
+		printf 'method=%s\ncompaction_s=none\nproactiveness=%s\nconcurrent=1\n' \
+			"$method_kernel" "$2" >"$d/compaction.txt"
+		;;
+	start)
+		# A non-zero write wakes kcompactd for a proactive check at once.
+		echo "$2" >"$proactive" || die "cannot write $2 to $proactive"
+		say "$mode: compaction_proactiveness=$2, allocating at once"
+		;;
+	end)
+		echo 0 >"$proactive" || die "cannot write 0 to $proactive"
+		;;
+	esac
 }
 
 mode_proactive_module_concurrent() {

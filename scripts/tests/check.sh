@@ -54,6 +54,7 @@ run_suite() {
 		"$python" "$here/analysis/test_compare.py" || rc=1
 		"$python" "$here/analysis/test_repeats.py" || rc=1
 		"$python" "$here/analysis/test_scaling.py" || rc=1
+		"$python" "$here/analysis/test_sustained.py" || rc=1
 		return $rc
 		;;
 	kernels)

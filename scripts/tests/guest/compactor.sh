@@ -157,6 +157,30 @@ t_compact_block_tracepoint() {
 	return $rc
 }
 
+# The reserve: with the score watermarks out of reach (high 100), a
+# compactor told to keep more free 2M blocks than there are compacts
+# anyway, and one without a reserve does nothing.
+t_compactor_keeps_reserve() {
+	rc=0
+	start_frag -p random -S 7 || return 1
+	load compactor_wmark_high=100 compactor_wmark_low=99 || { kill $fpid; return 1; }
+	free0=$(cstat node0_free_blocks)
+	echo Y >"$par/compactor_enabled" || rc=1
+	sleep 2
+	diag "no reserve: $(cstat passes) passes, free 2M blocks $free0 -> $(cstat node0_free_blocks)"
+	[ "$(cstat passes)" = 0 ] || { diag "the compactor ran with its watermarks out of reach"; rc=1; }
+	want=$((free0 + 50))
+	echo "$want" >"$par/compactor_reserve_blocks" || rc=1
+	poll "$(bar_s 60)" cstat_ge node0_free_blocks "$want" || missed_bar "reserve $want reached" ||
+		{ diag "reserve $want: free 2M blocks $(cstat node0_free_blocks) after 60 s"; rc=1; }
+	[ "$(cstat blocks_emptied)" -gt 0 ] || { diag "reserve $want: no block emptied"; rc=1; }
+	diag "reserve $want: $(cstat passes) passes, $(cstat blocks_emptied) blocks emptied, free 2M blocks $free0 -> $(cstat node0_free_blocks)"
+	echo N >"$par/compactor_enabled" || rc=1
+	unload || rc=1
+	end_frag
+	bars_result $rc
+}
+
 # Stopping a busy compactor: within 1 s every time, nothing leaked.
 t_compactor_enable_disable_cycles() {
 	rc=0
