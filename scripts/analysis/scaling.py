@@ -49,14 +49,18 @@ def load(directory):
     return sorted(sizes, key=lambda x: x[1])
 
 
-def cell(metric, fmt):
-    """'median [lo, hi]' of a pooled metric, or n/a."""
+def cell(metric, fmt, runs):
+    """'median [lo, hi]' of a pooled metric, with how many of the size's
+    runs had a value when some had none (a target not reached); or n/a."""
     if not isinstance(metric, dict) or number(metric.get("median")) is None:
         return "n/a"
     ci = metric.get("ci")
+    n = metric.get("n", 0)
     text = fmt(metric["median"])
-    if isinstance(ci, list) and len(ci) == 2 and None not in ci and metric.get("n", 0) > 1:
+    if isinstance(ci, list) and len(ci) == 2 and None not in ci and n > 1:
         text += f" [{fmt(ci[0])}, {fmt(ci[1])}]"
+    if isinstance(runs, int) and n < runs:
+        text += f" ({n} of {runs} runs)"
     return text
 
 
@@ -83,11 +87,12 @@ def render_md(sc):
              "free: [min, max] below 6 runs). Time: the proactive modes' time to reach "
              "their target (the module's low watermark; kcompactd's score settling), "
              "manual's compact_memory write.", ""]
-    lines.append("| size | " + " | ".join(f"{z['label']} ({z['mem_gib']:.1f} GiB, "
-                                          f"{z['repeats']} runs)" for z in sc["sizes"]) + " |")
+    lines += [f"- {z['label']}: MemTotal {z['mem_gib']:.1f} GiB, {z['repeats']} runs, "
+              f"kernel {z['kernel']}" for z in sc["sizes"]]
+    runs = {z["label"]: z["repeats"] for z in sc["sizes"]}
     for key, label, fmt in COLUMNS:
-        rows = [(mode, [cell(sc["modes"][mode].get(size, {}).get(key), fmt) for size in sizes])
-                for mode in sc["modes"]]
+        rows = [(mode, [cell(sc["modes"][mode].get(size, {}).get(key), fmt, runs[size])
+                        for size in sizes]) for mode in sc["modes"]]
         lines += ["", f"## {label}", "", table_markdown(["mode"] + sizes, rows)]
     return "\n".join(lines) + "\n"
 

@@ -13,6 +13,7 @@ sizes="2G 4G 8G 16G"
 repeat=3
 out=
 demo=()
+experiment=()
 modes=()
 # The modes the scaling table compares; their timeout is the compaction's,
 # which grows with memory.
@@ -46,8 +47,11 @@ while [ $# -gt 0 ]; do
 		shift 2 ;;
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	-m|--mem|--no-analysis|--one-boot|-h|--help) usage ;;
+	# demo.sh's own options go before the experiment's.
 	-q|--quiet) demo+=("$1"); shift ;;
-	-*) [ $# -ge 2 ] || usage; demo+=("$1" "$2"); shift 2 ;;
+	-k|--kernel|--kdir|--label|-c|--cpus|--accel|--init-on-alloc|--append|-t|--timeout)
+		[ $# -ge 2 ] || usage; demo+=("$1" "$2"); shift 2 ;;
+	-*) [ $# -ge 2 ] || usage; experiment+=("$1" "$2"); shift 2 ;;
 	*) modes+=("$1"); shift ;;
 	esac
 done
@@ -61,8 +65,8 @@ out=${out:-results/$(date +%Y%m%d-%H%M%S)-scaling}
 rc=0
 for s in $sizes; do
 	echo "scaling: $s, $repeat runs of ${modes[*]}"
-	"$(dirname "$0")/demo.sh" --mem "$s" --repeat "$repeat" --out "$out/$s" "${demo[@]}" \
-		"${modes[@]}" || rc=1
+	"$(dirname "$0")/demo.sh" --mem "$s" --repeat "$repeat" --out "$out/$s" \
+		${demo[@]+"${demo[@]}"} ${experiment[@]+"${experiment[@]}"} "${modes[@]}" || rc=1
 done
 "$python" "$(dirname "$0")/../scaling.py" "$out" || rc=1
 exit $rc

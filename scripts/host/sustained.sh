@@ -15,6 +15,7 @@ count=400
 repeat=3
 out=
 demo=()
+experiment=()
 modes=()
 # manual: the free-list reference (compact_memory first, then the demand).
 default_modes="manual ondemand proactive-kernel-100-concurrent defrag-mode
@@ -51,8 +52,11 @@ while [ $# -gt 0 ]; do
 		shift 2 ;;
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	--rate|--no-analysis|--one-boot|-h|--help) usage ;;
+	# demo.sh's own options go before the experiment's.
 	-q|--quiet) demo+=("$1"); shift ;;
-	-*) [ $# -ge 2 ] || usage; demo+=("$1" "$2"); shift 2 ;;
+	-k|--kernel|--kdir|--label|-m|--mem|-c|--cpus|--accel|--init-on-alloc|--append|-t|--timeout)
+		[ $# -ge 2 ] || usage; demo+=("$1" "$2"); shift 2 ;;
+	-*) [ $# -ge 2 ] || usage; experiment+=("$1" "$2"); shift 2 ;;
 	*) modes+=("$1"); shift ;;
 	esac
 done
@@ -68,8 +72,8 @@ out=${out:-results/$(date +%Y%m%d-%H%M%S)-sustained}
 rc=0
 for r in $rates; do
 	echo "sustained: $r a second, $repeat runs of ${modes[*]}"
-	"$(dirname "$0")/demo.sh" --rate "$r" --count "$count" --repeat "$repeat" \
-		--out "$out/$r" "${demo[@]}" "${modes[@]}" || rc=1
+	"$(dirname "$0")/demo.sh" --repeat "$repeat" --out "$out/$r" ${demo[@]+"${demo[@]}"} \
+		--rate "$r" --count "$count" ${experiment[@]+"${experiment[@]}"} "${modes[@]}" || rc=1
 done
 "$python" "$(dirname "$0")/../sustained.py" "$out" || rc=1
 exit $rc

@@ -69,7 +69,22 @@ def t_scaling_table():
         eq(row, "| proactive-module-targeted | 4.20 [3.90, 5.00] | 9.00 [8.00, 10.00] |",
            "the first table's targeted row")
         check("| manual | n/a | n/a |" in md, "manual's migrated / floor is not n/a")
+        check("- 8G: MemTotal 7.6 GiB, 3 runs, kernel 6.12.0" in md, "no line for 8G")
         check(png_size(tmp / "scaling.png")[0] > 0, "no scaling.png")
+
+
+@test("a time some runs lack (a target not reached) says how many runs had one")
+def t_scaling_partial():
+    with TempDir() as tmp:
+        s = size_summary(2_000_000, [1.3, 1.6, 1.4], [3.9, 4.2, 5.0])
+        s["modes"][1]["metrics"]["time_to_target_s"] = {"n": 1, "values": [None, 2.5, None],
+                                                        "median": 2.5, "ci": [2.5, 2.5]}
+        (tmp / "2G").mkdir()
+        (tmp / "2G" / "summary.json").write_text(json.dumps(s))
+        exited_ok(run_scaling(tmp, "--quiet", "--no-plots"))
+        md = (tmp / "scaling.md").read_text()
+        check("| proactive-module-targeted | 2.50 (1 of 3 runs) |" in md,
+              "the partial time does not say 1 of 3 runs")
 
 
 @test("a size that is not a repeated run, or no size at all: exit 1 naming it")
