@@ -12,7 +12,8 @@ t_compactor_params_rejected() {
 		compactor_wmark_high=5 compactor_wmark_low=20 compactor_wmark_low=100 \
 		compactor_index_threshold=1001 compactor_order=0 compactor_order=11 \
 		compactor_pass_blocks=0 compactor_pass_blocks=4097 compactor_enabled=maybe \
-		compactor_interval_ms=abc; do
+		compactor_interval_ms=abc compactor_reserve_blocks=1048577 \
+		compactor_reserve_blocks=-1; do
 		param_expect_einval "${pv%%=*}" "${pv#*=}" || rc=1
 	done
 	grep -qx "enabled 0" "$khh/compactor_status" || { diag "compactor enabled by a rejected write"; rc=1; }
