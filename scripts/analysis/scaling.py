@@ -11,6 +11,9 @@ from .fmt import fmt_fixed, fmt_int, table_markdown
 from .metrics import number
 from .rundir import InputError, read_summary
 
+# The plot, as the markdown names it.
+FIGURE = "time to target against memory"
+
 # (key in a pooled summary's metrics, column label, formatter).  The time
 # is time_to_target_s where the mode has one (the proactive modes), else
 # compaction_s (manual: the compact_memory write).
@@ -135,3 +138,8 @@ def plot(sc, directory):
     ax.set_title("Time to target against memory: median and interval of the runs")
     ax.grid(True, which="major", alpha=0.3)
     save_figure(plt, fig, directory, "scaling")
+
+
+def build(directory):
+    """scaling.py's figures of DIR."""
+    return scaling(load(directory))

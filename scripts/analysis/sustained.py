@@ -10,6 +10,9 @@ from .fmt import fmt_fixed, fmt_int, fmt_us, table_markdown
 from .metrics import number
 from .rundir import InputError, read_summary
 
+# The plot, as the markdown names it.
+FIGURE = "p90 against the free-list latency, by rate"
+
 REFERENCE = "manual"
 # A rate is served when the way's p90 is within this factor of the
 # free-list latency (the reference's p50) in the same repeat.
@@ -147,3 +150,8 @@ def plot(su, directory):
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
     save_figure(plt, fig, directory, "sustained")
+
+
+def build(directory):
+    """sustained.py's figures of DIR."""
+    return sustained(load(directory))
