@@ -75,7 +75,8 @@ class ModeResult:
     pages_migrated_per_hugepage_obtained: object
     compactor: object           # the compactor's session counters, or None
     compaction_cpu_s: object    # CPU the compaction cost (compaction_cpu_s())
-    kcompactd_cpu_s: object     # kcompactd's CPU over the compaction step
+    kcompactd_cpu_s: object     # kcompactd's CPU over the compaction step (-concurrent: and
+                                # the allocations)
     floor: object               # FloorCounts of a targeted mode, or None
     migrated_over_floor: object
     own_migrated_over_floor: object
@@ -346,7 +347,10 @@ def mode_result(files):
     before, after = free_huge_blocks(snaps, "punched"), free_huge_blocks(snaps, "compacted")
     gained = after - before if before is not None and after is not None else None
     counters = compactor_counters(files, comp["method"])
-    kcompactd_s = kthread_cpu_s(snaps, "kcompactd")
+    # A -concurrent mode compacts during its allocations.
+    concurrent = bool(info_bool(files.compaction_info, "concurrent"))
+    kcompactd_s = kthread_cpu_s(snaps, "kcompactd",
+                                last="allocated" if concurrent else "compacted")
     floor = None
     if counters is not None:
         # The kernel's count over the compactor's session (its own
@@ -362,7 +366,7 @@ def mode_result(files):
     return ModeResult(
         mode=files.mode,
         method=comp["method"],
-        concurrent=bool(info_bool(files.compaction_info, "concurrent")),
+        concurrent=concurrent,
         order=files.order,
         attempts=files.attempts,
         stop_reason=files.summary.get("stop_reason"),

@@ -297,7 +297,7 @@ def cost_section(results):
             "compacts in the writer's context), of the module's compactor kthread (its "
             "cpu_ns), or of kcompactd (the kernel's proactive compaction, defrag_mode). "
             "kcompactd CPU: its CPU time over the compaction step, whatever the mode "
-            "(snap/*/kthreads_cpu). The module's rows: where its session's time went "
+            "(snap/*/kthreads_cpu), and for a -concurrent mode through its allocations. The module's rows: where its session's time went "
             "(compactor_status); a -concurrent mode's span the allocations.", "",
             table_markdown(["", *[r.mode for r in comp]], rows), ""]
 

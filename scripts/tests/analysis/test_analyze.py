@@ -703,6 +703,15 @@ def t_compaction_cost():
         row = next((l for l in text.splitlines() if l.startswith("| compaction CPU (s)")), "")
         eq([c.strip() for c in row.strip("|").split("|")][1:],
            ["1.250", "0.750", "1.900"], "compaction CPU row (manual, kernel, module)")
+        # kcompactd during the allocations: a -concurrent mode counts them.
+        write(run / "proactive-kernel-20" / "snap" / "allocated" / "kthreads_cpu",
+              "kcompactd0 31 3000000000\n")
+        write(run / "proactive-kernel-20" / "compaction.txt",
+              "method=proactive-kernel\ncompaction_s=none\nproactiveness=20\nconcurrent=1\n")
+        exited_ok(run_analyze(run, "--no-plots", "--quiet"))
+        modes = {m["mode"]: m for m in json.loads((run / "summary.json").read_text())["modes"]}
+        eq(modes["proactive-kernel-20"]["compaction_cpu_s"], 2.0,
+           "a -concurrent mode: kcompactd through its allocations")
 
 
 @test("a run at a rate: start_ns and late_ns read, rate and late in summary.json and the report")
