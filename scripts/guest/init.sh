@@ -18,13 +18,14 @@ mount -t tracefs tracefs /sys/kernel/tracing
 mount -t tmpfs -o size=64m tmpfs /tmp
 
 echo "khugehog-guest: $(uname -r) up after $(cut -d' ' -f1 /proc/uptime) s"
-# No job measures time on a jiffies clock: a self-built kernel (no ACPI,
-# so no HPET or PM timer) falls back to it when a loaded host makes the
-# TSC's calibration against the PIT fail.  The runner boots again.
+# No job measures time on a jiffies clock: a kernel falls back to it when
+# its TSC can be calibrated neither against the PIT (which a loaded host
+# makes fail under TCG) nor against the HPET.  The runner boots again.
 cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+echo "khugehog-guest: clocksource $cs"
 case $cs in
 *jiffies*)
-	echo "khugehog-guest: clocksource $cs, no timer to measure with: $(dmesg | grep -m 1 'Marking TSC unstable')"
+	echo "khugehog-guest: no timer to measure with: $(dmesg | grep -m 1 'Marking TSC unstable')"
 	echo "KHUGEHOG-EXIT 75"
 	reboot -f
 	;;

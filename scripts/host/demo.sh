@@ -51,7 +51,8 @@ in throwaway QEMU guests, a fresh one for each mode, on each kernel given.
 One kernel: OUT/<mode>/.  Several: OUT/<label>/<mode>/ each, analyzed, and
 OUT/compare.md, compare.json, compare-p90.png.  A kernel that fails does not
 stop the others; the exit status is then 1, and the comparison covers the
-kernels that succeeded.
+kernels that succeeded.  With --repeat, a kernel that fails a run gets no
+more repeats and no analysis; its finished runs stay in OUT.
 EOF
 	exit 2
 }

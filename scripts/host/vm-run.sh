@@ -10,6 +10,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/common.sh"
+. "$host/guest-console.sh"
 
 kernel=$("$host/kernels.sh" list | sed -n 1p)
 kdir=
@@ -18,6 +19,7 @@ cpus=2
 accel=auto
 init_on_alloc=0
 extra_cmdline=
+machine=
 kcflags=
 out=
 timeout=900
@@ -39,6 +41,8 @@ real box) or "tests" (scripts/tests/guest/vm-tests.sh), with ARGS passed on.
       --accel A         auto (default: KVM when it boots a guest, else TCG), kvm or tcg
       --init-on-alloc N 0 (default) or 1: the kernel's init_on_alloc (zeroing on allocation)
       --append STR      more kernel command line (given twice: both)
+      --machine PROPS   QEMU -machine properties (pit=off: a guest with no PIT,
+                        whose TSC must be calibrated against the HPET)
       --kcflags FLAGS   build the module with these compiler flags too (a test's
                         -DKHUGEHOG_INJECT_... bug)
   -o, --out DIR         where the guest's /results go (default: results/<date>-<kernel>)
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--init-on-alloc) [ $# -ge 2 ] || usage; init_on_alloc=$2; shift 2 ;;
 	--append) [ $# -ge 2 ] || usage; extra_cmdline="$extra_cmdline $2"; shift 2 ;;
 	--kcflags) [ $# -ge 2 ] || usage; kcflags=$2; shift 2 ;;
+	--machine) [ $# -ge 2 ] || usage; machine=$2; shift 2 ;;
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	-t|--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
 	-q|--quiet) quiet=1; shift ;;
@@ -136,6 +141,7 @@ qemu() {
 	# latencies measured.
 	timeout -k 5 "$secs" qemu-system-x86_64 -nodefaults -display none -no-reboot \
 		-accel "$acc" -cpu "$cpu" -m "$mem" -smp "$cpus" -mem-prealloc \
+		${machine:+-machine "$machine"} \
 		-kernel "$bzimage" -initrd "$initrd" -append "$cmdline" \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-serial "file:$tar" "$@" </dev/null >"$log" 2>&1
@@ -190,22 +196,6 @@ tail_console() {
 } >"$root/khugehog/job"
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
 
-# crash_not_the_jobs LOG: the guest panicked before our init ran, or on
-# an int3 oops whose RIP is in the kernel's text, not in a module's
-crash_not_the_jobs() {
-	local rip
-
-	grep -q 'Kernel panic' "$1" || return 1
-	grep -q '^khugehog-guest: ' "$1" || return 0
-	rip=$(awk '/Oops: int3/ { o = 1; next } o && /RIP: / { sub(/.*RIP: /, ""); print; exit }' "$1")
-	[ -n "$rip" ] && [ "${rip#*\[}" = "$rip" ]
-}
-
-# coarse_clock LOG: the guest's clock was jiffies, and init.sh ran no job
-coarse_clock() {
-	grep -q '^khugehog-guest: clocksource .*jiffies' "$1"
-}
-
 echo "vm-run: booting $krel ($accel, $mem, $cpus CPUs): $script $*" >&2
 crashed=0
 for attempt in 1 2 3 4; do
@@ -235,24 +225,21 @@ for attempt in 1 2 3 4; do
 	log=$out/console.log
 
 	# A kernel that crashes before our init runs is the boot's failure,
-	# not the job's; one that oopses on an int3 in its own text is the
-	# emulator's: TCG can still run a text_poke_bp() int3 on one vCPU after
-	# the patch completed (cross-modified code).  6.12 did so early in a
-	# boot, once in about 100 (sched_clock_cpu); 7.3 once 80 s into a
-	# test run, in __schedule (rcu_preempt; the test enabling trace
-	# events).  One more boot, said aloud, that console kept.
+	# not the job's; one that runs an int3 in its own text is the
+	# emulator's (guest-console.sh).  One more boot, said aloud, that
+	# console kept.
 	if [ "$crashed" = 0 ] && [ "$attempt" -lt 4 ] && crash_not_the_jobs "$log"; then
 		crashed=1
 		mv "$log" "$out/console-crash.log"
 		echo "vm-run: the guest kernel crashed outside the job (while booting," \
-			"or an int3 oops in kernel text): booting once more" \
+			"or an int3 in kernel text): booting once more" \
 			"(that console: console-crash.log)" >&2
 		continue
 	fi
-	# Under TCG on a loaded host the TSC's calibration can fail (3 boots
-	# in 10 of a self-built 7.3 while another guest ran); a kernel
-	# without HPET or PM timer then keeps time in jiffies (4 ms).  Up to
-	# three more boots.
+	# Under TCG on a loaded host the TSC's calibration against the PIT
+	# can fail; a kernel that cannot calibrate against the HPET then
+	# keeps time in jiffies (4 ms), as a self-built 7.3 without ACPI did
+	# in 3 boots of 10 while another guest ran.  Up to three more boots.
 	if [ "$attempt" -lt 4 ] && coarse_clock "$log"; then
 		mv "$log" "$out/console-coarse-clock-$attempt.log"
 		echo "vm-run: the guest has no fine clock ($(sed -n 's/^khugehog-guest: clocksource \([^ ,]*\).*/\1/p' \

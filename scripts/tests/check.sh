@@ -19,8 +19,10 @@
 #               guest (and its low-orders test in a small one); on an
 #               instrumented kernel (debug), also the proof that its suite
 #               catches a bug (tests/kernels/debug-catches.sh)
-#   runner      tests/kernels/runner-checks.sh: the guest runner refuses a
-#               guest whose clock is jiffies (it boots again, then gives up)
+#   runner      tests/kernels/runner-checks.sh: the guest's clock: the runner
+#               refuses a guest whose clock is jiffies (it boots again, then
+#               gives up), and a self-built kernel calibrates its TSC with no
+#               PIT
 #   trigger     tests/kernels/stride-trigger.sh: frag's pfn pattern makes
 #               compact_memory stop early on the first released kernel, and
 #               the report flags it; one frame higher, it does not
