@@ -162,6 +162,16 @@ bar() {
 	missed_bar "$what in $s s"
 }
 
+# quick_ms MS WHAT: a stop that took MS ms was quick: under 1 s.  Under an
+# instrumented kernel that is a bar, and only 10 s fails: a stopped pass
+# gives back the pages it held there, each free unmapping the page from
+# the kernel's page tables (debug_pagealloc) and poisoning it (KASAN).
+quick_ms() {
+	[ "$1" -lt 1000 ] && return 0
+	diag "$2 took $1 ms"
+	[ "$1" -lt 10000 ] && missed_bar "$2 within 1 s"
+}
+
 # bars_result RC: RC, or when it is 0 and a bar was missed, a SKIP naming it
 bars_result() {
 	[ "$1" = 0 ] && [ -n "$bars_missed" ] &&
