@@ -163,9 +163,9 @@ bar() {
 }
 
 # quick_ms MS WHAT: a stop that took MS ms was quick: under 1 s.  Under an
-# instrumented kernel that is a bar, and only 10 s fails: a stopped pass
-# gives back the pages it held there, each free unmapping the page from
-# the kernel's page tables (debug_pagealloc) and poisoning it (KASAN).
+# instrumented kernel that is a bar, and only 10 s fails: there freeing a
+# page also unmaps it from the kernel's page tables (debug_pagealloc) and
+# poisons it (KASAN), and a stopped pass gives back every page it held.
 quick_ms() {
 	[ "$1" -lt 1000 ] && return 0
 	diag "$2 took $1 ms"

@@ -8,7 +8,10 @@
 #   host/guest-console.sh: a panic before our init, or an int3 in kernel
 #   text (an oops, or a vCPU an RCU stall found looping in exc_int3),
 #   boots again; a stall in a module's code does not.  A jiffies clock is
-#   seen.
+#   seen.  Two consoles are real ones edited to make their case:
+#   int3-oops-in-job is a 7.3 boot's int3 oops with our init's first line
+#   put before it, rcu-stall-in-module the 6.1 stall with the looping
+#   vCPU's stack replaced by one in the module's code.
 # - jiffies_clock_refused: the runner refuses to measure with a jiffies
 #   clock.  clocksource=jiffies forces it: the runner must boot again,
 #   then give up saying why, and run no job.
