@@ -149,7 +149,9 @@ qemu() {
 
 # KVM can exist and still not boot a guest (nested setups): try it once.
 probe_kvm() {
-	local stamp=$cache/accel-$(uname -r) p=$work/probe
+	# The probe's answer is kept for the host: it boots QEMU's default
+	# machine, not the one --machine asked for this run.
+	local stamp=$cache/accel-$(uname -r) p=$work/probe machine=
 	[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo tcg; return; }
 	if [ ! -f "$stamp" ]; then
 		mkdir -p "$p/root/bin"
