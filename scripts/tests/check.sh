@@ -6,17 +6,18 @@
 #
 #   unit        userspace/tests: the userspace and the module's formulas
 #               (kselftest harness)
-#   analysis    tests/analysis: scripts/analyze.py against synthetic runs,
-#               scripts/compare.py against synthetic summaries, repeated
-#               runs pooled and their verdicts
 #   kernels     every kernel the suites below boot, fetched or built (a
 #               cold cache builds the debug kernel and the A/B pair here),
 #               each with its time
-#   static      tests/static: checkpatch, W=1 and sparse builds per kernel,
-#               -Werror userspace
+#   static      tests/static: checkpatch, a W=1 build with sparse per
+#               kernel, -Werror userspace
+#   analysis    tests/analysis: scripts/analyze.py against synthetic runs,
+#               scripts/compare.py against synthetic summaries, repeated
+#               runs pooled and their verdicts; it runs beside the
+#               three suites above
 #   vm-<kernel> tests/guest: the experiment in guests booting that kernel,
 #               checked by experiment-checks.sh, and vm-tests.sh in another
-#               guest (and its low-orders test in a small one); on an
+#               guest (its low-orders test in a small one); on an
 #               instrumented kernel (debug), also the proof that its suite
 #               catches a bug (tests/kernels/debug-catches.sh)
 #   runner      tests/kernels/runner-checks.sh: the guest's clock: the runner
@@ -38,7 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-python3}
 kernels=${KERNELS:-$("$host/kernels.sh" list)}
 logs=$top/build/check
-suites=${SUITES:-unit analysis kernels static $(for k in $kernels; do printf 'vm-%s ' "$k"; done) runner trigger ab}
+suites=${SUITES:-unit kernels static analysis $(for k in $kernels; do printf 'vm-%s ' "$k"; done) runner trigger ab}
 
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -75,25 +76,28 @@ run_suite() {
 		# kernel's free scanner strides over the kept pages, see README),
 		# which would make the p90 check a coin toss.  vm-tests.sh checks
 		# the stride pattern's punching.
-		local out=$logs/$s k=${s#vm-} rc=0 instrumented guest=() modes
+		local out=$logs/$s k=${s#vm-} rc=0 instrumented guest=() demo=() tests=() modes
 		instrumented=$("$host/kernels.sh" resolve "$k" | sed -n 's/^instrumented=//p')
 		modes="ondemand manual proactive-module-targeted"
 		# Sanitizers and lockdep slow a TCG guest several times over:
-		# a 1 GiB guest, which is also the small guest's test.  The
-		# released kernels also boot defrag-mode's guest: it runs
-		# where the kernel has vm.defrag_mode, and says why not where
-		# it has not.
+		# a 1 GiB guest, which is also the small guest's test, and
+		# the modes in one boot, as their timings are compared with
+		# nothing there.  The released kernels also boot defrag-mode's
+		# guest: it runs where the kernel has vm.defrag_mode, and says
+		# why not where it has not.
 		if [ "$instrumented" = 1 ]; then
 			guest=(--mem 1G --timeout 2400)
+			demo=(--one-boot)
 		else
 			modes+=" defrag-mode"
+			tests=(--except low_orders_no_oom)
 		fi
 		# shellcheck disable=SC2086 # one word per mode
-		"$host/demo.sh" -q --kernel "$k" --out "$out/experiment" \
+		"$host/demo.sh" -q --kernel "$k" --out "$out/experiment" "${demo[@]}" \
 			--timeout 900 "${guest[@]}" --frag-args "-S 7" $modes || rc=1
 		"$here/guest/experiment-checks.sh" "$out/experiment" || rc=1
 		"$host/vm-run.sh" -q --kernel "$k" --out "$out/tests" \
-			--timeout 900 "${guest[@]}" tests || rc=1
+			--timeout 900 "${guest[@]}" tests "${tests[@]}" || rc=1
 		guest_ktap "$out/tests"
 		if [ "$instrumented" = 1 ]; then
 			"$here/kernels/debug-catches.sh" "$k" "$out/catches" || rc=1
@@ -150,19 +154,47 @@ count_ktap() {
 		END { print p + 0, f + 0, s + 0 }' "$1"
 }
 
+# analysis needs one core and boots no guest: when only unit, kernels and
+# static (no timings checked) come before it, as by default, it runs in
+# the background from the start, beside them, and is reported in its
+# place.
+early=
+for s in $suites; do
+	case $s in
+	analysis) early=$s; break ;;
+	unit|kernels|static) ;;
+	*) break ;;
+	esac
+done
+if [ -n "$early" ]; then
+	(
+		start=$(date +%s)
+		run_suite "$early" >"$logs/$early.log" 2>&1
+		echo "$? $(($(date +%s) - start))" >"$logs/$early.done"
+	) &
+	early_pid=$!
+fi
+
 total_p=0 total_f=0 total_s=0
 for s in $suites; do
 	echo "check: === $s ==="
-	start=$(date +%s)
-	run_suite "$s" 2>&1 | tee "$logs/$s.log"
-	rc=${PIPESTATUS[0]}
+	if [ "$s" = "$early" ]; then
+		wait "$early_pid"
+		cat "$logs/$s.log"
+		read -r rc secs <"$logs/$s.done"
+	else
+		start=$(date +%s)
+		run_suite "$s" 2>&1 | tee "$logs/$s.log"
+		rc=${PIPESTATUS[0]}
+		secs=$(($(date +%s) - start))
+	fi
 	read -r p f sk < <(count_ktap "$logs/$s.log")
 	# A suite that died before reporting a failure still failed.
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		echo "not ok - $s exited $rc without reporting a failed test"
 		f=1
 	fi
-	echo "check: $s: $p passed, $f failed, $sk skipped ($(($(date +%s) - start))s)"
+	echo "check: $s: $p passed, $f failed, $sk skipped (${secs}s)"
 	total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + sk))
 done
 echo "$total_p passed, $total_f failed, $total_s skipped"

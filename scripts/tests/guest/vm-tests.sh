@@ -7,6 +7,7 @@
 # saved to /results/ktap.txt.
 #
 # usage: vm-tests.sh [TEST...]   (default: all, in the order below)
+#        vm-tests.sh --except TEST...
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,8 +38,27 @@ compactor_ignores_userspace_kill compactor_frees_block_with_held_page
 compactor_node_pass_lets_system_freeze pin_unpin pageblock_types_kept
 offline_memory_untouched dmesg_clean kmemleak_clean"
 
-# Arguments: run only these tests (names as above).
-[ $# -gt 0 ] && tests="$*"
+# Arguments: run only these tests (names as above), or with --except,
+# all but these.
+if [ "${1:-}" = --except ]; then
+	shift
+	for x in "$@"; do
+		case " $(echo $tests) " in
+		*" $x "*) ;;
+		*) echo "vm-tests: --except: no test $x" >&2; exit 2 ;;
+		esac
+	done
+	keep=
+	for t in $tests; do
+		case " $* " in
+		*" $t "*) ;;
+		*) keep="$keep $t" ;;
+		esac
+	done
+	tests=$keep
+elif [ $# -gt 0 ]; then
+	tests="$*"
+fi
 
 . "$here/../../lib.sh"
 . "$here/../ktap.sh"
