@@ -52,10 +52,24 @@ pcp_pages() {
 
 # free_kib [MEMINFO ZONEINFO]: free memory in kB, counting the pages on the
 # per-CPU lists, which MemFree leaves out: freed order-9 pages can sit
-# there (6.1+), which would look like a leak.
+# there (6.1+), which would look like a leak.  The lists drain into the
+# buddy lists (and refill from them) at any time: a drain between the two
+# reads counts its pages twice.  So the lists are read before and after
+# MemFree, until both reads agree (20 tries at most).
 free_kib() {
-	awk -v pcp="$(pcp_pages "${2:-/proc/zoneinfo}")" \
-		'/^MemFree:/ { print $2 + pcp * 4 }' "${1:-/proc/meminfo}"
+	local mem pcp0 pcp1 tries=0
+
+	pcp1=$(pcp_pages "${2:-/proc/zoneinfo}")
+	while :; do
+		pcp0=$pcp1
+		mem=$(awk '/^MemFree:/ { print $2 }' "${1:-/proc/meminfo}")
+		[ -n "$mem" ] || return 1
+		pcp1=$(pcp_pages "${2:-/proc/zoneinfo}")
+		[ "$pcp0" = "$pcp1" ] && break
+		tries=$((tries + 1))
+		[ $tries -lt 20 ] || break
+	done
+	echo $((mem + pcp0 * 4))
 }
 
 # node_scores [FILE]: "node score" per node, from the module's

@@ -43,6 +43,8 @@ suites=${SUITES:-unit kernels static analysis $(for k in $kernels; do printf 'vm
 
 rm -rf "$logs"
 mkdir -p "$logs"
+# Each kernel resolved once in this run (kernels.sh resolve).
+export KHUGEHOG_RESOLVED=$logs/resolved
 
 run_suite() {
 	local s=$1 ksft_dir
@@ -58,6 +60,7 @@ run_suite() {
 		"$python" "$here/analysis/test_repeats.py" || rc=1
 		"$python" "$here/analysis/test_scaling.py" || rc=1
 		"$python" "$here/analysis/test_sustained.py" || rc=1
+		"$python" "$here/analysis/test_lib_sh.py" || rc=1
 		return $rc
 		;;
 	kernels)

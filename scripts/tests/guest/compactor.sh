@@ -92,8 +92,14 @@ t_compactor_strategies_reach_target() {
 			# It stalls now and then, as the kernel's direct
 			# compaction does (see README): not doubling in 60 s is
 			# said, and only no gain at all (checked below) fails.
-			poll "$(bar_s 60)" cstat_ge node0_free_blocks $((2 * free0)) ||
-				{ diag "$s: free 2M blocks $free0 -> $(cstat node0_free_blocks), not doubled"; show=1; } ;;
+			# Under an instrumented kernel only a gain is waited
+			# for: in its 1 GiB guest a pass stops at the zone's
+			# tight threshold (four high watermarks, which THP's
+			# min_free_kbytes raises) well before it could double.
+			want=$((2 * free0))
+			[ "$instrumented" = 1 ] && want=$((free0 + 1))
+			poll "$(bar_s 60)" cstat_ge node0_free_blocks $want ||
+				{ diag "$s: free 2M blocks $free0 -> $(cstat node0_free_blocks), not $want"; show=1; } ;;
 		esac
 		ms=$(ms_since "$t0")
 		# Disabling returns within a second, whatever the pass is doing.
@@ -184,6 +190,18 @@ t_compactor_keeps_reserve() {
 	bars_result $rc
 }
 
+# The delays into a busy compactor's pass at which the two tests below
+# stop it (tenths of a second): the shortest and longest only under an
+# instrumented kernel, where each stop gives back the pages of a pass
+# slowly (see quick_ms) and the sanitizers see the same paths.
+stop_delays() {
+	if [ "$instrumented" = 1 ]; then
+		echo 0 6
+	else
+		echo 0 2 4 6
+	fi
+}
+
 # Stopping a busy compactor, each strategy at each delay into its pass:
 # within 1 s every time (quick_ms), nothing leaked.
 t_compactor_enable_disable_cycles() {
@@ -194,7 +212,7 @@ t_compactor_enable_disable_cycles() {
 	worst=0 n=0
 	for s in $(strategies); do
 		echo $s >"$par/compactor_strategy"
-		for d in 0 2 4 6; do
+		for d in $(stop_delays); do
 			echo Y >"$par/compactor_enabled" || rc=1
 			sleep 0.$d
 			t0=$(cut -d' ' -f1 /proc/uptime)
@@ -223,7 +241,7 @@ t_compactor_load_unload_cycles() {
 	unload || { kill $fpid; return 1; }
 	worst=0 n=0
 	for s in $list; do
-		for d in 0 2 4 6; do
+		for d in $(stop_delays); do
 			load compactor_enabled=Y compactor_strategy=$s compactor_pass_blocks=4096 \
 				compactor_wmark_low=0 compactor_wmark_high=1 || { rc=1; break 2; }
 			sleep 0.$d

@@ -56,8 +56,8 @@ t_busy_while_running_and_unload_mid_run() {
 # in a debug kernel's run: free after 135184 kB, 720 kB above the floor it
 # allocated under, 3.3 MB below the boosted one).  On an instrumented
 # kernel, where the sanitizers watch the module's paths, not the
-# allocator's choices, the two THP presets run at order 3 only: orders 0-2
-# of them took 40 of the test's 80 s there.
+# allocator's choices, the two THP presets run at order 3 only: their
+# lower orders retrace the same paths, at the slowest the guest has.
 t_low_orders_no_oom() {
 	local orders
 	load || return 1
@@ -133,9 +133,7 @@ t_run_stops_when_buffer_full() {
 # make into order-9 pages: it says nothing about the drain, and is
 # reported with node 0's free 2M blocks as the module counts them
 # (kcompactd, woken by the failures, may have made some since).  One
-# round on an instrumented kernel, there for its sanitizers: its
-# sanitizers scatter unmovable pages over a 1 GiB guest, and a round
-# there takes 20 s.
+# round on an instrumented kernel, there for its sanitizers.
 t_run_drains_lists_at_floor() {
 	local i after floor stop at_floor=0 rounds="1 2 3"
 
