@@ -148,8 +148,8 @@ resolve)
 	[ $# -eq 2 ] || usage
 	# Where KHUGEHOG_RESOLVED names a directory (make check makes a fresh
 	# one for each run), a kernel is resolved once and its answer kept
-	# there: each call asks apt-cache and tries the kbuild tools again, 2 s
-	# a guest boot.  A relative path in the name counts from here.
+	# there: each call asks apt-cache and tries the kbuild tools again, and
+	# every guest boot calls.  A relative path in the name counts from here.
 	if [ -n "${KHUGEHOG_RESOLVED:-}" ]; then
 		memo=$KHUGEHOG_RESOLVED/$(printf '%s\n%s\n' "$PWD" "$2" | sha1sum | cut -c1-16)
 		if [ ! -s "$memo" ]; then

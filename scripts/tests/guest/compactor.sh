@@ -63,20 +63,23 @@ t_compactor_strategies_reach_target() {
 	load || return 1
 	list=$(strategies)
 	unload || return 1
+	# Switched on once for all the sessions: each switch patches kernel
+	# text (text_poke_bp), where a TCG guest now and then leaves a vCPU
+	# looping on a stale int3 (scripts/host/guest-console.sh).
+	for e in mm_compaction_begin mm_compaction_end; do
+		echo 1 >"$tr/events/compaction/$e/enable"
+	done
 	for s in $list; do
 		# The random pattern: on the stride pattern the node file's
 		# compaction stops early in about one run in four, its free
 		# scanner striding over the kept pages (see README).
-		start_frag -p random -S 7 || return 1
-		load compactor_strategy=$s || { kill $fpid; return 1; }
+		start_frag -p random -S 7 || { rc=1; break; }
+		load compactor_strategy=$s || { kill $fpid; rc=1; break; }
 		score0=$(cstat node0_score)
 		free0=$(cstat node0_free_blocks)
 		high=$(cat "$par/compactor_wmark_high")
 		low=$(cat "$par/compactor_wmark_low")
 		: >"$tr/trace"
-		for e in mm_compaction_begin mm_compaction_end; do
-			echo 1 >"$tr/events/compaction/$e/enable"
-		done
 		t0=$(cut -d' ' -f1 /proc/uptime)
 		echo Y >"$par/compactor_enabled" || rc=1
 		src=0 show=0
@@ -107,7 +110,6 @@ t_compactor_strategies_reach_target() {
 		echo N >"$par/compactor_enabled" || rc=1
 		stop_ms=$(ms_since "$t1")
 		quick_ms "$stop_ms" "$s: disable" || src=1
-		echo 0 >"$tr/events/compaction/enable"
 		diag "$s: score $score0 -> $(cstat node0_score), free 2M blocks $free0 -> $(cstat node0_free_blocks) in $ms ms, disabled in $stop_ms ms; passes $(cstat passes), pgmigrate_success $(cstat pgmigrate_success)"
 		case $s in
 		targeted)
@@ -137,6 +139,7 @@ t_compactor_strategies_reach_target() {
 		unload || rc=1
 		end_frag
 	done
+	echo 0 >"$tr/events/compaction/enable"
 	bars_result $rc
 }
 
