@@ -4,6 +4,11 @@
 # again when the fault was the emulator's or the clock's, not the job's.
 # Source it.  Each function reads the console LOG and succeeds or fails.
 
+# init_spoke LOG: our init (guest/init.sh) ran and said so
+init_spoke() {
+	grep -qs '^khugehog-guest: ' "$1"
+}
+
 # crash_not_the_jobs LOG: the guest panicked before our init ran, or on a
 # vCPU that ran an int3 in the kernel's own text (not a module's).  TCG can
 # still run a text_poke_bp() int3 on one vCPU after the patch completed
@@ -16,7 +21,7 @@ crash_not_the_jobs() {
 	local rip
 
 	grep -q 'Kernel panic' "$1" || return 1
-	grep -q '^khugehog-guest: ' "$1" || return 0
+	init_spoke "$1" || return 0
 	# The RIP the int3 interrupted: the oops's, or the one a stall's
 	# backtrace shows under asm_exc_int3.
 	rip=$(awk '/Oops: int3|asm_exc_int3/ { o = 1; next }

@@ -23,6 +23,7 @@ machine=
 kcflags=
 out=
 timeout=900
+boot_timeout=120
 quiet=0
 
 usage() {
@@ -47,6 +48,9 @@ real box) or "tests" (scripts/tests/guest/vm-tests.sh), with ARGS passed on.
                         -DKHUGEHOG_INJECT_... bug)
   -o, --out DIR         where the guest's /results go (default: results/<date>-<kernel>)
   -t, --timeout SEC     kill the guest after SEC seconds (default: $timeout)
+      --boot-timeout SEC
+                        a guest whose init has not spoken SEC seconds after QEMU
+                        started is hung: killed and booted once more (default: $boot_timeout)
   -q, --quiet           do not echo the guest console (it is kept as OUT/console.log)
 EOF
 	exit 2
@@ -65,6 +69,7 @@ while [ $# -gt 0 ]; do
 	--machine) [ $# -ge 2 ] || usage; machine=$2; shift 2 ;;
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	-t|--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
+	--boot-timeout) [ $# -ge 2 ] || usage; boot_timeout=$2; shift 2 ;;
 	-q|--quiet) quiet=1; shift ;;
 	-h|--help) usage ;;
 	-*) echo "vm-run: unknown option $1" >&2; usage ;;
@@ -83,6 +88,7 @@ case $accel in auto|kvm|tcg) ;; *) echo "vm-run: --accel auto|kvm|tcg" >&2; usag
 case $init_on_alloc in 0|1) ;; *) echo "vm-run: --init-on-alloc 0|1" >&2; usage ;; esac
 [[ $cpus =~ ^[1-9][0-9]*$ ]] || { echo "vm-run: bad --cpus '$cpus'" >&2; usage; }
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || { echo "vm-run: bad --timeout '$timeout'" >&2; usage; }
+[[ $boot_timeout =~ ^[1-9][0-9]*$ ]] || { echo "vm-run: bad --boot-timeout '$boot_timeout'" >&2; usage; }
 [[ $mem =~ ^[1-9][0-9]*[MG]?$ ]] || { echo "vm-run: bad --mem '$mem' (e.g. 2G, 4096M)" >&2; usage; }
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: run scripts/host/deps.sh"
@@ -180,8 +186,9 @@ mkdir -p "$out"
 # says the most, then the console's last lines.
 tail_console() {
 	local first
+	# none found is no error (pipefail and set -e would end the run here)
 	first=$(grep -n -m 1 -E 'BUG:|Oops|WARNING:|Kernel panic|rcu: INFO|INFO: task|general protection' \
-		"$log" | cut -d: -f1)
+		"$log" | cut -d: -f1) || true
 	if [ -n "$first" ]; then
 		echo "--- the guest kernel's first report, line $first of $log:" >&2
 		sed -n "${first},$((first + 149))p" "$log" >&2
@@ -198,23 +205,46 @@ tail_console() {
 } >"$root/khugehog/job"
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
 
+# boot_watch LOG QPID FLAG: a kernel can hang while booting and print
+# nothing more (6.1 under TCG, once, 0.94 s into a boot with
+# clocksource=jiffies), and the job's timeout is long.  If our init has
+# not spoken boot_timeout seconds after QEMU started, FLAG is made and
+# QEMU is stopped: QPID's child is timeout(1), which passes the signal on.
+boot_watch() {
+	local log=$1 qpid=$2 flag=$3 end=$((SECONDS + boot_timeout))
+
+	while kill -0 "$qpid" 2>/dev/null; do
+		init_spoke "$log" && return 0
+		if [ "$SECONDS" -ge "$end" ]; then
+			: >"$flag"
+			pkill -TERM -P "$qpid"
+			return 0
+		fi
+		sleep 1
+	done
+}
+
 echo "vm-run: booting $krel ($accel, $mem, $cpus CPUs): $script $*" >&2
 crashed=0
+hung=0
 for attempt in 1 2 3 4; do
 	log=$work/console.log
 	start=$(date +%s)
+	rm -f "$work/hung"
 	set +e
-	if [ "$quiet" = 1 ]; then
-		qemu "$accel" "$log" "$work/results.tar" "$timeout" "$work/initramfs.cpio"
-		qrc=$?
-	else
-		qemu "$accel" "$log" "$work/results.tar" "$timeout" "$work/initramfs.cpio" &
-		qpid=$!
+	qemu "$accel" "$log" "$work/results.tar" "$timeout" "$work/initramfs.cpio" &
+	qpid=$!
+	boot_watch "$log" "$qpid" "$work/hung" &
+	wpid=$!
+	if [ "$quiet" = 0 ]; then
 		# Echo the console as it comes, so a long TCG run shows progress.
 		tail -n +1 -F "$log" 2>/dev/null | sed -u 's/\r$//' &
 		tpid=$!
-		wait "$qpid"
-		qrc=$?
+	fi
+	wait "$qpid"
+	qrc=$?
+	wait "$wpid"
+	if [ "$quiet" = 0 ]; then
 		sleep 0.2
 		kill "$tpid" 2>/dev/null
 		wait "$tpid" 2>/dev/null
@@ -225,6 +255,18 @@ for attempt in 1 2 3 4; do
 	# The console is kept with the results, also when the run failed.
 	tr -d '\r' <"$log" >"$out/console.log"
 	log=$out/console.log
+
+	if [ -f "$work/hung" ]; then
+		if [ "$hung" = 0 ] && [ "$attempt" -lt 4 ]; then
+			hung=1
+			mv "$log" "$out/console-hung.log"
+			echo "vm-run: the guest's init had not spoken after ${boot_timeout}s:" \
+				"killed, booting once more (that console: console-hung.log)" >&2
+			continue
+		fi
+		tail_console
+		die "the guest hung while booting: its init had not spoken after ${boot_timeout}s (boot $attempt)"
+	fi
 
 	# A kernel that crashes before our init runs is the boot's failure,
 	# not the job's; one that runs an int3 in its own text is the

@@ -22,8 +22,8 @@
 #               catches a bug (tests/kernels/debug-catches.sh)
 #   runner      tests/kernels/runner-checks.sh: the guest's clock: the runner
 #               refuses a guest whose clock is jiffies (it boots again, then
-#               gives up), and a self-built kernel calibrates its TSC with no
-#               PIT
+#               gives up), kills a guest hung at boot and boots it again, and
+#               a self-built kernel calibrates its TSC with no PIT
 #   trigger     tests/kernels/stride-trigger.sh: frag's pfn pattern makes
 #               compact_memory stop early on the first released kernel, and
 #               the report flags it; one frame higher, it does not
