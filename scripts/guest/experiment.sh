@@ -66,6 +66,12 @@ usage() {
                          proactive-module-S: more compactor parameters, written to
                          /sys/module/khugehog/parameters/compactor_NAME before it is
                          enabled, e.g. "interval_ms=200 wmark_low=2 pass_blocks=128"
+      --default-modes "M..."
+                         the MODE... to run when none is given (a driver's own
+                         choice: scripts/host/scaling.sh, sustained.sh)
+      --reference-mode M also run M, first, whatever MODE... is: the mode the
+                         others are held to (sustained.sh: manual, whose p50 is
+                         the free-list latency)
       --list-modes       print the modes that MODE... stand for, one a line, and exit
       --boot-params      print the kernel parameters the modes to run need on the
                          kernel command line (defrag-mode's), and exit
@@ -90,6 +96,16 @@ bad() {
 	usage
 }
 
+# once OPTION: an option with a value, given a second time, is an error: a
+# driver's (sustained.sh --rate) would otherwise be overridden silently.
+given=' '
+once() {
+	case $given in
+	*" $1 "*) bad "$1 given twice" ;;
+	esac
+	given="$given$1 "
+}
+
 out=
 host=0
 module=
@@ -106,30 +122,34 @@ settle=15
 compaction_timeout=90
 compactor_params=
 list_modes=0
+default_modes=
+reference_mode=
 boot_params=0
 only_mode=
 mode_args=
 
 while [ $# -gt 0 ]; do
 	case $1 in
-	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	-o|--out) [ $# -ge 2 ] || usage; once --out; out=$2; shift 2 ;;
 	--host) host=1; shift ;;
-	--module) [ $# -ge 2 ] || usage; module=$2; shift 2 ;;
-	--frag) [ $# -ge 2 ] || usage; frag=$2; shift 2 ;;
-	--frag-args) [ $# -ge 2 ] || usage; frag_args=$2; shift 2 ;;
-	--gfp) [ $# -ge 2 ] || usage; gfp=$2; shift 2 ;;
-	--order) [ $# -ge 2 ] || usage; order=$2; shift 2 ;;
-	--max-failures) [ $# -ge 2 ] || usage; max_failures=$2; shift 2 ;;
-	--rate) [ $# -ge 2 ] || usage; rate=$2; shift 2 ;;
-	--count) [ $# -ge 2 ] || usage; count=$2; shift 2 ;;
-	--timeout) [ $# -ge 2 ] || usage; phase_timeout=$2; shift 2 ;;
-	--proactiveness) [ $# -ge 2 ] || usage; proactiveness=$2; shift 2 ;;
-	--settle) [ $# -ge 2 ] || usage; settle=$2; shift 2 ;;
-	--compaction-timeout) [ $# -ge 2 ] || usage; compaction_timeout=$2; shift 2 ;;
-	--compactor-params) [ $# -ge 2 ] || usage; compactor_params=$2; shift 2 ;;
+	--module) [ $# -ge 2 ] || usage; once --module; module=$2; shift 2 ;;
+	--frag) [ $# -ge 2 ] || usage; once --frag; frag=$2; shift 2 ;;
+	--frag-args) [ $# -ge 2 ] || usage; once --frag-args; frag_args=$2; shift 2 ;;
+	--gfp) [ $# -ge 2 ] || usage; once --gfp; gfp=$2; shift 2 ;;
+	--order) [ $# -ge 2 ] || usage; once --order; order=$2; shift 2 ;;
+	--max-failures) [ $# -ge 2 ] || usage; once --max-failures; max_failures=$2; shift 2 ;;
+	--rate) [ $# -ge 2 ] || usage; once --rate; rate=$2; shift 2 ;;
+	--count) [ $# -ge 2 ] || usage; once --count; count=$2; shift 2 ;;
+	--timeout) [ $# -ge 2 ] || usage; once --timeout; phase_timeout=$2; shift 2 ;;
+	--proactiveness) [ $# -ge 2 ] || usage; once --proactiveness; proactiveness=$2; shift 2 ;;
+	--settle) [ $# -ge 2 ] || usage; once --settle; settle=$2; shift 2 ;;
+	--compaction-timeout) [ $# -ge 2 ] || usage; once --compaction-timeout; compaction_timeout=$2; shift 2 ;;
+	--compactor-params) [ $# -ge 2 ] || usage; once --compactor-params; compactor_params=$2; shift 2 ;;
+	--default-modes) [ $# -ge 2 ] || usage; once --default-modes; default_modes=$2; shift 2 ;;
+	--reference-mode) [ $# -ge 2 ] || usage; once --reference-mode; reference_mode=$2; shift 2 ;;
 	--list-modes) list_modes=1; shift ;;
 	--boot-params) boot_params=1; shift ;;
-	--mode) [ $# -ge 2 ] || usage; only_mode=$2; shift 2 ;;
+	--mode) [ $# -ge 2 ] || usage; once --mode; only_mode=$2; shift 2 ;;
 	-h|--help) usage ;;
 	-*) bad "unknown option $1" ;;
 	*) mode_args="$mode_args $1"; shift ;;
@@ -281,7 +301,7 @@ add_mode() {
 	*) modes="$modes $1" ;;
 	esac
 }
-for m in $mode_args; do
+for m in $reference_mode ${mode_args:-$default_modes}; do
 	group=$(mode_group "$m") || group=$m
 	for g in $group; do
 		mode_entry "$g" >/dev/null ||

@@ -20,6 +20,7 @@ out=
 repeat=1
 one_boot=0
 analyze=1
+given=" "	# the options below that take one value only, once given
 
 usage() {
 	cat >&2 <<EOF
@@ -73,6 +74,15 @@ add_kernel() {
 	kernels+=("$k") kdirs+=("$d") labels+=("")
 }
 
+# once OPTION: an option with one value, given a second time, is an error
+# (a driver that sets it, scaling.sh --mem, would be overridden silently).
+once() {
+	case $given in
+	*" $1 "*) echo "demo: $1 given twice" >&2; usage ;;
+	esac
+	given="$given$1 "
+}
+
 while [ $# -gt 0 ]; do
 	case $1 in
 	-k|--kernel)
@@ -111,17 +121,22 @@ while [ $# -gt 0 ]; do
 		[ ${#kernels[@]} -gt 0 ] || { echo "demo: --label names the --kernel given before it" >&2; usage; }
 		labels[${#kernels[@]} - 1]=$2
 		shift 2 ;;
-	--baseline) [ $# -ge 2 ] || usage; baseline=$2; shift 2 ;;
-	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	--baseline) [ $# -ge 2 ] || usage; once --baseline; baseline=$2; shift 2 ;;
+	-o|--out) [ $# -ge 2 ] || usage; once --out; out=$2; shift 2 ;;
 	-r|--repeat)
 		[ $# -ge 2 ] || usage
+		once --repeat
 		[[ $2 =~ ^[1-9][0-9]?$ ]] || { echo "demo: bad --repeat '$2' (1..99)" >&2; usage; }
 		repeat=$2
 		shift 2 ;;
 	--one-boot) one_boot=1; shift ;;
 	--no-analysis) analyze=0; shift ;;
-	-m|--mem|-c|--cpus|--accel|--init-on-alloc|--append|-t|--timeout)
-		[ $# -ge 2 ] || usage; runner+=("$1" "$2"); shift 2 ;;
+	--append) [ $# -ge 2 ] || usage; runner+=("$1" "$2"); shift 2 ;;
+	-m|--mem|-c|--cpus|--accel|--init-on-alloc|-t|--timeout)
+		[ $# -ge 2 ] || usage
+		case $1 in -m) once --mem ;; -c) once --cpus ;; -t) once --timeout ;; *) once "$1" ;; esac
+		runner+=("$1" "$2")
+		shift 2 ;;
 	-q|--quiet) runner+=("$1"); shift ;;
 	-h|--help) usage ;;
 	*) break ;;

@@ -12,26 +12,22 @@ python=${PYTHON:-python3}
 sizes="2G 4G 8G 16G"
 repeat=3
 out=
-demo=()
-experiment=()
-modes=()
 # The modes the scaling table compares; their timeout is the compaction's,
 # which grows with memory.
 default_modes="manual proactive-kernel-100 proactive-module-targeted proactive-module-node"
 
 usage() {
 	cat >&2 <<EOT
-usage: $0 [options] [EXPERIMENT OPTIONS] [MODE...]
+usage: $0 [options] [DEMO OPTIONS] [EXPERIMENT OPTIONS] [MODE...]
 Run MODE... (default: $default_modes) in guests of each size, each size a
 repeated run of demo.sh, then scripts/scaling.py: OUT/<size>/ and
-OUT/scaling.{md,json,png,svg}.
+OUT/scaling.{md,json,png,svg}.  The options below come first; the rest goes
+to scripts/host/demo.sh as it is (its --help), after --mem, --repeat and --out,
+which are this script's to give.
 
   -s, --sizes "S..."    guest memory sizes, QEMU syntax (default: "$sizes")
   -r, --repeat N        runs of every mode at each size, 2..99 (default: $repeat)
   -o, --out DIR         (default: results/<date>-scaling)
-  -k, --kernel K, -c, --cpus N, -t, --timeout SEC, -q, --quiet, and
-  experiment options (--frag-args, --compaction-timeout, ...): passed to
-                        scripts/host/demo.sh, which says more (--help)
 EOT
 	exit 2
 }
@@ -46,27 +42,21 @@ while [ $# -gt 0 ]; do
 		repeat=$2
 		shift 2 ;;
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
-	-m|--mem|--no-analysis|--one-boot|-h|--help) usage ;;
-	# demo.sh's own options go before the experiment's.
-	-q|--quiet) demo+=("$1"); shift ;;
-	-k|--kernel|--kdir|--label|-c|--cpus|--accel|--init-on-alloc|--append|-t|--timeout)
-		[ $# -ge 2 ] || usage; demo+=("$1" "$2"); shift 2 ;;
-	-*) [ $# -ge 2 ] || usage; experiment+=("$1" "$2"); shift 2 ;;
-	*) modes+=("$1"); shift ;;
+	-h|--help) usage ;;
+	*) break ;;
 	esac
 done
 [ -n "$sizes" ] || usage
 for s in $sizes; do
 	[[ $s =~ ^[1-9][0-9]*[MG]$ ]] || { echo "scaling: bad size '$s' (e.g. 4G)" >&2; usage; }
 done
-[ ${#modes[@]} -gt 0 ] || read -ra modes <<<"$default_modes"
 out=${out:-results/$(date +%Y%m%d-%H%M%S)-scaling}
 
 rc=0
 for s in $sizes; do
-	echo "scaling: $s, $repeat runs of ${modes[*]}"
-	"$(dirname "$0")/demo.sh" --mem "$s" --repeat "$repeat" --out "$out/$s" \
-		${demo[@]+"${demo[@]}"} ${experiment[@]+"${experiment[@]}"} "${modes[@]}" || rc=1
+	echo "scaling: $s, $repeat runs"
+	"$(dirname "$0")/demo.sh" --mem "$s" --repeat "$repeat" --out "$out/$s" "$@" \
+		--default-modes "$default_modes" || { rc=$?; [ "$rc" != 2 ] || exit 2; rc=1; }
 done
 "$python" "$(dirname "$0")/../scaling.py" "$out" || rc=1
 exit $rc

@@ -14,29 +14,28 @@ rates="25 50 100 200"
 count=400
 repeat=3
 out=
-demo=()
-experiment=()
-modes=()
-# manual: the free-list reference (compact_memory first, then the demand).
-default_modes="manual ondemand proactive-kernel-100-concurrent defrag-mode
+# The ways compared; manual, the free-list reference (compact_memory
+# first, then the demand), is run whatever the modes.
+default_modes="ondemand proactive-kernel-100-concurrent defrag-mode
 proactive-module-targeted-concurrent"
+reference=manual
 
 usage() {
 	cat >&2 <<EOT
-usage: $0 [options] [EXPERIMENT OPTIONS] [MODE...]
-Run MODE... (default: $(echo $default_modes)) with the
-module allocating COUNT hugepages at each RATE a second, each rate a
+usage: $0 [options] [DEMO OPTIONS] [EXPERIMENT OPTIONS] [MODE...]
+Run $reference and MODE... (default: $(echo $default_modes)) with
+the module allocating COUNT hugepages at each RATE a second, each rate a
 repeated run of demo.sh, then scripts/sustained.py: OUT/<rate>/ and
-OUT/sustained.{md,json,png,svg}.  manual must be among the modes: its p50
-is the free-list latency the others are held to.
+OUT/sustained.{md,json,png,svg}.  $reference's p50 is the free-list latency
+the others are held to.  The options below come
+first; the rest goes to scripts/host/demo.sh as it is (its --help), after
+--repeat and --out, and before the experiment's --rate and --count, which
+are this script's to give.
 
   --rates "R..."        allocations a second (default: "$rates")
   --count N             allocations at each rate (default: $count)
   -r, --repeat N        runs of every mode at each rate, 2..99 (default: $repeat)
   -o, --out DIR         (default: results/<date>-sustained)
-  -k, --kernel K, -m, --mem SIZE, -c, --cpus N, -t, --timeout SEC, -q, --quiet,
-  and experiment options (--frag-args, --compactor-params, ...): passed to
-                        scripts/host/demo.sh, which says more (--help)
 EOT
 	exit 2
 }
@@ -51,13 +50,8 @@ while [ $# -gt 0 ]; do
 		repeat=$2
 		shift 2 ;;
 	-o|--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
-	--rate|--no-analysis|--one-boot|-h|--help) usage ;;
-	# demo.sh's own options go before the experiment's.
-	-q|--quiet) demo+=("$1"); shift ;;
-	-k|--kernel|--kdir|--label|-m|--mem|-c|--cpus|--accel|--init-on-alloc|--append|-t|--timeout)
-		[ $# -ge 2 ] || usage; demo+=("$1" "$2"); shift 2 ;;
-	-*) [ $# -ge 2 ] || usage; experiment+=("$1" "$2"); shift 2 ;;
-	*) modes+=("$1"); shift ;;
+	-h|--help) usage ;;
+	*) break ;;
 	esac
 done
 [ -n "$rates" ] || usage
@@ -65,15 +59,14 @@ for r in $rates; do
 	[[ $r =~ ^[1-9][0-9]{0,5}$ ]] || { echo "sustained: bad rate '$r' (1..999999)" >&2; usage; }
 done
 [[ $count =~ ^[1-9][0-9]*$ ]] || { echo "sustained: bad --count '$count'" >&2; usage; }
-[ ${#modes[@]} -gt 0 ] || read -ra modes <<<"$(echo $default_modes)"
-[[ " ${modes[*]} " == *" manual "* ]] || { echo "sustained: manual must be among the modes" >&2; usage; }
 out=${out:-results/$(date +%Y%m%d-%H%M%S)-sustained}
 
 rc=0
 for r in $rates; do
-	echo "sustained: $r a second, $repeat runs of ${modes[*]}"
-	"$(dirname "$0")/demo.sh" --repeat "$repeat" --out "$out/$r" ${demo[@]+"${demo[@]}"} \
-		--rate "$r" --count "$count" ${experiment[@]+"${experiment[@]}"} "${modes[@]}" || rc=1
+	echo "sustained: $r a second, $repeat runs"
+	"$(dirname "$0")/demo.sh" --repeat "$repeat" --out "$out/$r" "$@" \
+		--default-modes "$(echo $default_modes)" --reference-mode "$reference" \
+		--rate "$r" --count "$count" || { rc=$?; [ "$rc" != 2 ] || exit 2; rc=1; }
 done
 "$python" "$(dirname "$0")/../sustained.py" "$out" || rc=1
 exit $rc

@@ -102,12 +102,17 @@ def t_scaling_bad_input():
 
 @test("scaling.sh: bad sizes, repeats and options exit 2 with usage before any guest")
 def t_driver_arguments():
-    for args in (["-s", "2X"], ["-r", "1"], ["-r", "100"], ["--mem", "2G"], ["--one-boot"],
-                 ["-s"]):
+    # --mem is the driver's to give: demo.sh refuses it twice, and the
+    # driver stops at that usage error instead of trying the next size.
+    for args in (["-s", "2X"], ["-r", "1"], ["-r", "100"], ["-s", "2G 4G", "--mem", "2G"],
+                 ["-s"], ["-s", "2G 4G", "-k", "debian-6.1", "-m", "1G", "manual"]):
         proc = subprocess.run(["bash", str(DRIVER)] + args, capture_output=True, text=True,
                               timeout=60)
         eq(proc.returncode, 2, f"{args}: exit status")
         check("usage:" in proc.stderr, f"{args}: no usage")
+        if "2G 4G" in args:
+            check("--mem given twice" in proc.stderr, f"{args}: {proc.stderr[:200]!r}")
+            eq(proc.stderr.count("usage:"), 1, f"{args}: usage errors (one per size tried)")
 
 
 def main():

@@ -21,6 +21,7 @@ import debian_python  # noqa: E402
 
 SUSTAINED = REPO / "scripts" / "sustained.py"
 DRIVER = REPO / "scripts" / "host" / "sustained.sh"
+EXPERIMENT = REPO / "scripts" / "guest" / "experiment.sh"
 REEXEC_GUARD = "KHUGEHOG_TEST_SUSTAINED_REEXEC"
 
 
@@ -84,14 +85,36 @@ def t_bad_input():
         check("no manual mode" in proc.stderr, f"stderr: {proc.stderr!r}")
 
 
-@test("sustained.sh: bad rates, counts, repeats and modes exit 2 with usage before any guest")
+@test("sustained.sh: bad rates, counts and repeats exit 2 with usage before any guest")
 def t_driver_arguments():
     for args in (["--rates", "0"], ["--rates", "5x"], ["--count", "0"], ["-r", "1"],
-                 ["--rate", "5"], ["ondemand"], ["--rates"]):
+                 ["--rates"]):
         proc = subprocess.run(["bash", str(DRIVER)] + args, capture_output=True, text=True,
                               timeout=60)
         eq(proc.returncode, 2, f"{args}: exit status")
         check("usage:" in proc.stderr, f"{args}: no usage")
+
+
+def list_modes(*args):
+    """The modes experiment.sh makes of ARGS (those sustained.sh passes on)."""
+    return subprocess.run(["sh", str(EXPERIMENT), "--module", "/nonexistent", "--list-modes"]
+                          + list(args), capture_output=True, text=True, timeout=60)
+
+
+@test("sustained.sh's modes: the reference first, whatever the modes; a --rate of the "
+      "user's is refused, not overridden")
+def t_driver_modes():
+    defaults = ["--default-modes", "ondemand defrag-mode", "--reference-mode", "manual"]
+    for given, want in (([], "manual ondemand defrag-mode"),
+                        (["ondemand"], "manual ondemand"),
+                        (["ondemand", "manual"], "manual ondemand")):
+        proc = list_modes(*given, *defaults)
+        exited_ok(proc, f"modes {given}")
+        eq(" ".join(proc.stdout.split()), want, f"modes {given}")
+    # what sustained.sh passes after the user's arguments: --rate R --count C
+    proc = list_modes("--rate", "5", "manual", *defaults, "--rate", "50", "--count", "400")
+    eq(proc.returncode, 2, "--rate twice: exit status")
+    check("--rate given twice" in proc.stderr, f"--rate twice: {proc.stderr[:200]!r}")
 
 
 def main():
