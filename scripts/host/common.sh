@@ -18,6 +18,14 @@ die() {
 	exit 1
 }
 
+# has_applet BUSYBOX APPLET: BUSYBOX has APPLET.  busybox --list writes
+# each name with a write(2) of its own, so a reader that stops at the
+# first match (grep -q) can kill it with SIGPIPE, which pipefail makes the
+# check's failure: a run was lost so, "a static busybox is needed".
+has_applet() {
+	"$1" --list 2>/dev/null | grep -x -- "$2" >/dev/null
+}
+
 # `apt-get "${apt_sandbox[@]}" download`: as root, apt hands downloads to
 # the _apt user, who cannot write into a cache under /root.
 apt_sandbox=()

@@ -92,7 +92,7 @@ case $init_on_alloc in 0|1) ;; *) echo "vm-run: --init-on-alloc 0|1" >&2; usage 
 [[ $mem =~ ^[1-9][0-9]*[MG]?$ ]] || { echo "vm-run: bad --mem '$mem' (e.g. 2G, 4096M)" >&2; usage; }
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: run scripts/host/deps.sh"
-[ -x /bin/busybox ] && /bin/busybox --list | grep -qx tar ||
+[ -x /bin/busybox ] && has_applet /bin/busybox tar ||
 	die "a static busybox is needed at /bin/busybox: run scripts/host/deps.sh (busybox-static)"
 
 # --- the kernel and its build tree

@@ -61,6 +61,7 @@ run_suite() {
 		"$python" "$here/analysis/test_scaling.py" || rc=1
 		"$python" "$here/analysis/test_sustained.py" || rc=1
 		"$python" "$here/analysis/test_lib_sh.py" || rc=1
+		"$python" "$here/analysis/test_host_common.py" || rc=1
 		return $rc
 		;;
 	kernels)
