@@ -27,10 +27,9 @@ Run $reference and MODE... (default: $(echo $default_modes)) with
 the module allocating COUNT hugepages at each RATE a second, each rate a
 repeated run of demo.sh, then scripts/sustained.py: OUT/<rate>/ and
 OUT/sustained.{md,json,png,svg}.  $reference's p50 is the free-list latency
-the others are held to.  The options below come
-first; the rest goes to scripts/host/demo.sh as it is (its --help), after
---repeat and --out, and before the experiment's --rate and --count, which
-are this script's to give.
+the others are held to.  The options below come first; the rest goes to
+scripts/host/demo.sh as it is (its --help), after --repeat and --out, and
+before the experiment's --rate and --count, which are this script's to give.
 
   --rates "R..."        allocations a second (default: "$rates")
   --count N             allocations at each rate (default: $count)
