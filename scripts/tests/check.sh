@@ -80,7 +80,7 @@ run_suite() {
 		# kernel's free scanner strides over the kept pages, see README),
 		# which would make the p90 check a coin toss.  vm-tests.sh checks
 		# the stride pattern's punching.
-		local out=$logs/$s k=${s#vm-} rc=0 instrumented guest=() demo=() tests=() modes
+		local out=$logs/$s k=${s#vm-} rc=0 instrumented guest=(--timeout 900) demo=() tests=() modes
 		instrumented=$("$host/kernels.sh" resolve "$k" | sed -n 's/^instrumented=//p')
 		modes="ondemand manual proactive-module-targeted"
 		# Sanitizers and lockdep slow a TCG guest several times over:
@@ -98,10 +98,10 @@ run_suite() {
 		fi
 		# shellcheck disable=SC2086 # one word per mode
 		"$host/demo.sh" -q --kernel "$k" --out "$out/experiment" "${demo[@]}" \
-			--timeout 900 "${guest[@]}" --frag-args "-S 7" $modes || rc=1
+			"${guest[@]}" --frag-args "-S 7" $modes || rc=1
 		"$here/guest/experiment-checks.sh" "$out/experiment" || rc=1
 		"$host/vm-run.sh" -q --kernel "$k" --out "$out/tests" \
-			--timeout 900 "${guest[@]}" tests "${tests[@]}" || rc=1
+			"${guest[@]}" tests "${tests[@]}" || rc=1
 		guest_ktap "$out/tests"
 		if [ "$instrumented" = 1 ]; then
 			"$here/kernels/debug-catches.sh" "$k" "$out/catches" || rc=1
