@@ -4,6 +4,18 @@
 # tests (in the guest or on a test box), and the checks of a run (anywhere).
 # POSIX sh with `local`, which busybox ash has.  Source it.
 
+# given_twice OPTION: OPTION was given before in this parse (the first call
+# records it), for the option parsers that refuse a value given twice: a
+# driver's option (scaling.sh's --mem, sustained.sh's --rate) would
+# otherwise be overridden by the user's without a word.
+given_twice() {
+	case " ${given_options:-} " in
+	*" $1 "*) return 0 ;;
+	esac
+	given_options="${given_options:-} $1"
+	return 1
+}
+
 # kv KEY FILE: the value of a "key value" line: the module's summary,
 # status and compactor_status files
 kv() {

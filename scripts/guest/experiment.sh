@@ -96,14 +96,9 @@ bad() {
 	usage
 }
 
-# once OPTION: an option with a value, given a second time, is an error: a
-# driver's (sustained.sh --rate) would otherwise be overridden silently.
-given=' '
+# once OPTION: an option with a value may be given once (lib.sh's given_twice)
 once() {
-	case $given in
-	*" $1 "*) bad "$1 given twice" ;;
-	esac
-	given="$given$1 "
+	! given_twice "$1" || bad "$1 given twice"
 }
 
 out=

@@ -8,6 +8,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/common.sh"
+. "$top/scripts/lib.sh"
 python=${PYTHON:-python3}
 
 # One entry per kernel given (-k), in order: a kernels.sh name or spec (or
@@ -20,7 +21,6 @@ out=
 repeat=1
 one_boot=0
 analyze=1
-given=" "	# the options below that take one value only, once given
 
 usage() {
 	cat >&2 <<EOF
@@ -74,13 +74,9 @@ add_kernel() {
 	kernels+=("$k") kdirs+=("$d") labels+=("")
 }
 
-# once OPTION: an option with one value, given a second time, is an error
-# (a driver that sets it, scaling.sh --mem, would be overridden silently).
+# once OPTION: an option with a value may be given once (lib.sh's given_twice)
 once() {
-	case $given in
-	*" $1 "*) echo "demo: $1 given twice" >&2; usage ;;
-	esac
-	given="$given$1 "
+	! given_twice "$1" || { echo "demo: $1 given twice" >&2; usage; }
 }
 
 while [ $# -gt 0 ]; do
